@@ -1,0 +1,78 @@
+#!/usr/bin/env python3
+"""The book's two commands, with every set-up step they need.
+
+    python3 dev.py build    # set up .venv with the pinned requirements, build the site into _build/html
+    python3 dev.py test     # set up .venv with the pinned requirements, run every test (pytest)
+
+Only the Python standard library is used here, so this runs on a fresh machine that has
+Python 3.11 and access to the package index. Extra arguments after `test` go to pytest
+(e.g. `python3 dev.py test -k structure`).
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+REQUIREMENTS = ROOT / "requirements.txt"
+STAMP = VENV / "requirements.sha256"
+
+# The strict build: nitpicky (-n), every Sphinx warning is an error (-W), and keep going so
+# that one run lists every problem (failed cells are warnings too, see _config.yml).
+BUILD_ARGS = ["build", str(ROOT), "-W", "-n", "--keep-going"]
+
+
+def run(command: list[str | Path]) -> None:
+    print("+", " ".join(str(part) for part in command), flush=True)
+    subprocess.run([str(part) for part in command], cwd=ROOT, check=True)
+
+
+def set_up() -> None:
+    """Create .venv and install requirements.txt into it, unless that is already done."""
+    if sys.version_info[:2] != (3, 11):
+        print(f"note: the book is pinned and tested on Python 3.11; this is {sys.version.split()[0]}")
+    if not PYTHON.exists():
+        print(f"creating a virtual environment in {VENV.name}/", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    wanted = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()
+    if STAMP.exists() and STAMP.read_text().strip() == wanted:
+        return
+    run([PYTHON, "-m", "pip", "install", "--disable-pip-version-check", "-q", "-r", REQUIREMENTS])
+    STAMP.write_text(wanted + "\n")
+
+
+def build() -> None:
+    run([PYTHON, ROOT / "figures" / "make_figures.py"])
+    run([BIN / "jupyter-book", *BUILD_ARGS])
+    print(f"\nThe site is in {ROOT / '_build' / 'html'} (open index.html).")
+
+
+def test(pytest_args: list[str]) -> None:
+    # pytest's own settings (which paths, nbval, parallel workers) are in pytest.ini.
+    run([PYTHON, "-m", "pytest", *pytest_args])
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in {"build", "test", "setup"}:
+        print(__doc__)
+        return 2
+    set_up()
+    try:
+        if argv[0] == "build":
+            build()
+        elif argv[0] == "test":
+            test(argv[1:])
+    except subprocess.CalledProcessError as error:
+        return error.returncode or 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

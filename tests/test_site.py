@@ -1,0 +1,127 @@
+"""Build the site exactly as `python3 dev.py build` does, strictly, and check what readers get.
+
+Everything that needs the built site lives in this one file, so that pytest-xdist
+(`--dist loadfile`) builds it once, on one worker.
+"""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import ROOT, book_notebooks, source_path, toc_entries
+from dev import BUILD_ARGS
+
+JUPYTER_BOOK = Path(sys.executable).parent / "jupyter-book"
+HTML = ROOT / "_build" / "html"
+
+
+def jupyter_book(args: list[str]) -> subprocess.CompletedProcess:
+    return subprocess.run([str(JUPYTER_BOOK), *args], cwd=ROOT, capture_output=True, text=True,
+                          env={**__import__("os").environ, "NO_COLOR": "1"})
+
+
+@pytest.fixture(scope="module")
+def build() -> subprocess.CompletedProcess:
+    subprocess.run([sys.executable, str(ROOT / "figures" / "make_figures.py")], check=True, capture_output=True)
+    return jupyter_book(BUILD_ARGS)
+
+
+def page(entry: str) -> str:
+    return (HTML / f"{entry}.html").read_text(encoding="utf-8")
+
+
+def test_site_builds_with_warnings_as_errors(build):
+    log = build.stdout + build.stderr
+    assert build.returncode == 0, log[-5000:]
+    assert "build succeeded" in log
+    warnings = [line for line in log.splitlines() if re.search(r"\bWARNING\b|\bERROR\b", line)]
+    assert not warnings, warnings[:20]
+
+
+def test_no_notebook_failed_during_the_build(build):
+    reports = HTML / "reports"
+    failed = sorted(p.name for p in reports.rglob("*")) if reports.exists() else []
+    assert not failed, f"execution reports (tracebacks) were written: {failed}"
+
+
+def test_every_toc_entry_became_a_page(build):
+    missing = [entry for entry in toc_entries() if not (HTML / f"{entry}.html").exists()]
+    assert not missing, missing
+
+
+def test_launch_and_download_buttons_point_at_each_notebook(build):
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    repo = config["repository"]["url"].removeprefix("https://github.com/")
+    branch = config["repository"]["branch"]
+    notebooks = [p.relative_to(ROOT).with_suffix("").as_posix() for p in book_notebooks()]
+    assert len(notebooks) >= 9
+    for entry in notebooks:
+        html = page(entry)
+        depth = "../" * entry.count("/")
+        binder = f"https://mybinder.org/v2/gh/{repo}/{branch}?urlpath=lab/tree/{entry}.ipynb"
+        colab = f"https://colab.research.google.com/github/{repo}/blob/{branch}/{entry}.ipynb"
+        download = f'href="{depth}_sources/{entry}.ipynb"'
+        assert binder in html, f"{entry}: no Binder button for this notebook"
+        assert colab in html, f"{entry}: no Colab button for this notebook"
+        assert download in html, f"{entry}: no download-.ipynb button"
+        assert (HTML / "_sources" / f"{entry}.ipynb").exists()
+
+
+def test_solutions_are_hidden_dropdowns_on_every_chapter_page(build):
+    for path in sorted((ROOT / "chapters").glob("*.ipynb")):
+        html = page(f"chapters/{path.stem}")
+        exercises = html.count('class="exercise admonition"')
+        solutions = html.count('class="solution dropdown admonition"')
+        assert exercises >= 3, f"{path.stem}: {exercises} exercises on the page"
+        assert solutions == exercises, f"{path.stem}: {solutions} hidden solutions for {exercises} exercises"
+
+
+def test_no_unrendered_markup_is_left_in_pages(build):
+    for entry in toc_entries():
+        text = re.sub(r"<(script|style)\b.*?</\1>", "", page(entry), flags=re.S)
+        text = re.sub(r"<pre\b.*?</pre>", "", text, flags=re.S)  # code may show roles literally
+        for leftover in ("{term}", "{cite", "{ref}", "{glue", "{exercise}", "{solution}", "{prf:"):
+            assert leftover not in text, f"{entry}: raw {leftover} in the page"
+
+
+def test_landing_page_shows_a_figure_from_figures(build):
+    html = page(toc_entries()[0])
+    images = re.findall(r'<img alt="([^"]+)" src="(_images/[^"]+)"', html)
+    assert images, "the landing page shows no figure with alt text"
+    for _, src in images:
+        assert (HTML / src).stat().st_size > 0
+
+
+# --- the strict build really fails ---------------------------------------------------------
+
+def write_notebook(path: Path, cells: list[tuple[str, str]]) -> None:
+    notebook = {
+        "cells": [{"cell_type": kind, "metadata": {}, "source": text,
+                   **({"outputs": [], "execution_count": None} if kind == "code" else {})}
+                  for kind, text in cells],
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+        "nbformat": 4, "nbformat_minor": 5,
+    }
+    path.write_text(json.dumps(notebook), encoding="utf-8")
+
+
+def test_a_failing_cell_or_broken_reference_fails_the_build(tmp_path):
+    """A mini-book with the book's own _config.yml and two faults: both must be reported."""
+    shutil.copy(ROOT / "_config.yml", tmp_path)
+    shutil.copy(ROOT / "references.bib", tmp_path)
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n  - file: broken\n")
+    (tmp_path / "intro.md").write_text("# Intro\n\nSee {ref}`no-such-label`.\n")
+    write_notebook(tmp_path / "broken.ipynb", [("markdown", "# Broken"), ("code", "1 / 0")])
+    result = subprocess.run([str(JUPYTER_BOOK), "build", str(tmp_path), "-W", "-n", "--keep-going"],
+                            capture_output=True, text=True)
+    log = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "no-such-label" in log, "the broken reference was not reported"
+    assert "ZeroDivisionError" in log or "broken" in log and "Execut" in log, "the failing cell was not reported"
