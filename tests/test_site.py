@@ -41,7 +41,11 @@ def test_site_builds_with_warnings_as_errors(build):
     log = build.stdout + build.stderr
     assert build.returncode == 0, log[-5000:]
     assert "build succeeded" in log
-    warnings = [line for line in log.splitlines() if re.search(r"\bWARNING\b|\bERROR\b", line)]
+    # ipykernel >= 7 logs one line per kernel start about its local TCP transport; it is the
+    # kernel process's own log (not Sphinx, not a cell's output), so it is the one line allowed.
+    kernel_log = "[IPKernelApp] WARNING | Kernel is running over TCP without encryption"
+    warnings = [line for line in log.splitlines()
+                if re.search(r"\bWARNING\b|\bERROR\b", line) and not line.startswith(kernel_log)]
     assert not warnings, warnings[:20]
 
 

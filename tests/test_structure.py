@@ -11,7 +11,7 @@ CHAPTERS = chapter_notebooks()
 IDS = [path.stem for path in CHAPTERS]
 
 EXERCISE = re.compile(r"(?:`{3,}|:{3,})\{exercise\}[^\n]*\n((?:[ \t]*:[\w-]+:[^\n]*\n)*)")
-SOLUTION = re.compile(r"(?:`{3,}|:{3,})\{solution\}[ \t]*(\S+)[^\n]*\n((?:[ \t]*:[\w-]+:[^\n]*\n)*)")
+SOLUTION = re.compile(r"(?:`{3,}|:{3,})\{solution(?:-start)?\}[ \t]*(\S+)[^\n]*\n((?:[ \t]*:[\w-]+:[^\n]*\n)*)")
 OPTION = re.compile(r":([\w-]+):[ \t]*([^\n]*)")
 
 
@@ -129,3 +129,5 @@ def test_notebook_was_executed_top_to_bottom(path):
     assert notebook["metadata"]["kernelspec"]["name"] == "python3"
     counts = [c.get("execution_count") for c in code_cells(path) if cell_source(c).strip()]
     assert counts == list(range(1, len(counts) + 1)), f"execution counts {counts}"
+    stamped = [i for i, c in enumerate(notebook["cells"]) if "execution" in c.get("metadata", {})]
+    assert not stamped, f"cells {stamped} store wall-clock execution times (run tools/execute.py)"
