@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""Regenerate every assignment's student notebook and autograder bundle from its source.
+
+Usage (from the project root):
+
+    .venv/bin/python coursework/build.py            # all assignments, into coursework/dist/
+    .venv/bin/python coursework/build.py --dist DIR  # somewhere else (the tests do this)
+
+For each ``coursework/source/NAME.ipynb`` (otter-assign format) it
+
+1. executes a copy of the source in a fresh kernel (otter assign needs executed sources),
+2. runs ``otter assign``, which also checks that the reference solutions pass every test
+   (it exits 1 if one does not),
+3. writes ``DIST/NAME/student/NAME.ipynb`` (questions and public tests only: hand this out),
+   ``DIST/NAME/autograder/NAME.ipynb`` (the reference solutions) and
+   ``DIST/NAME/autograder/NAME-autograder.zip`` (tests, hidden ones included: for grade.py).
+
+Timing metadata is dropped and the zip is written with fixed dates, so a rebuild with
+unchanged sources gives the same files.  Never edit the files in dist/ by hand: edit the
+source and run this again.  Exits non-zero if any step fails.
+"""
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+BIN = Path(sys.executable).parent
+
+
+def run(command: list[str], cwd: Path) -> None:
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.stderr.write(result.stdout + result.stderr)
+        raise SystemExit(f"build.py: command failed ({result.returncode}): {' '.join(command)}")
+
+
+def clean_notebook(path: Path) -> None:
+    """Drop per-cell timing metadata (it changes on every run)."""
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    for cell in notebook["cells"]:
+        cell.get("metadata", {}).pop("execution", None)
+    path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def stable_zip(source: Path, target: Path) -> None:
+    """Copy a zip with its entries sorted and dated 1980-01-01, so rebuilds are identical."""
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as new:
+        for name in sorted(old.namelist()):
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.external_attr = old.getinfo(name).external_attr
+            info.compress_type = zipfile.ZIP_DEFLATED
+            new.writestr(info, old.read(name))
+
+
+def build(source: Path, dist: Path) -> None:
+    name = source.stem
+    with tempfile.TemporaryDirectory(prefix=f"build-{name}-") as work:
+        work_dir = Path(work)
+        executed = work_dir / source.name
+        shutil.copy(source, executed)
+        run([str(BIN / "jupyter"), "nbconvert", "--to", "notebook", "--execute", "--inplace",
+             str(executed)], cwd=work_dir)
+        run([str(BIN / "otter"), "assign", str(executed), str(work_dir / "out")], cwd=work_dir)
+
+        target = dist / name
+        shutil.rmtree(target, ignore_errors=True)
+        (target / "student").mkdir(parents=True)
+        (target / "autograder").mkdir(parents=True)
+        shutil.copy(work_dir / "out" / "student" / source.name, target / "student" / source.name)
+        shutil.copy(work_dir / "out" / "autograder" / source.name,
+                    target / "autograder" / source.name)
+        zips = sorted((work_dir / "out" / "autograder").glob("*.zip"))
+        if len(zips) != 1:
+            raise SystemExit(f"build.py: expected one autograder zip for {name}, found {len(zips)}")
+        stable_zip(zips[0], target / "autograder" / f"{name}-autograder.zip")
+    for notebook in (target / "student" / source.name, target / "autograder" / source.name):
+        clean_notebook(notebook)
+    print(f"build.py: {name} -> {target}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dist", type=Path, default=HERE / "dist", help="output folder")
+    parser.add_argument("--jobs", type=int, default=1, help="assignments built in parallel")
+    parser.add_argument("names", nargs="*", help="assignments to build (default: all)")
+    args = parser.parse_args(argv)
+    sources = sorted((HERE / "source").glob("*.ipynb"))
+    if args.names:
+        sources = [s for s in sources if s.stem in args.names]
+    if not sources:
+        raise SystemExit("build.py: no source notebooks found")
+    args.dist.mkdir(parents=True, exist_ok=True)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        for _ in pool.map(lambda source: build(source, args.dist.resolve()), sources):
+            pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
