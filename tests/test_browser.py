@@ -134,11 +134,13 @@ def mathjax_file(url: str) -> Path:
 
 
 @pytest.fixture(scope="module")
-def visits(site):
+def visits(request):
     require(CHROMIUM.exists(), f"Chromium is not installed at {CHROMIUM}; install it with: {INSTALL_BROWSER}")
     require(MATHJAX.is_dir() and AXE.exists(),
             "MathJax and axe-core are not installed in node_modules/; run `npm ci` (python3 dev.py setup does)")
     from playwright.sync_api import sync_playwright
+
+    site = request.getfixturevalue("site")   # build and serve only once the browser is known to be there
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
@@ -326,7 +328,7 @@ def test_launch_buttons_point_at_each_notebook(visits):
                        for href in hrefs), f"{entry}: no {name} button pointing at {url} in {hrefs}"
 
 
-def test_launch_targets_exist_in_the_built_site():
+def test_launch_targets_exist_in_the_built_site(site):
     """The download and JupyterLite buttons point at files that were built."""
     for path in book_notebooks():
         rel = path.relative_to(ROOT).as_posix()
@@ -348,7 +350,7 @@ def test_axe_finds_no_serious_or_critical_violation(visits):
     assert not problems, problems
 
 
-def test_screenshots_were_taken():
+def test_screenshots_were_taken(visits):
     names = sorted(p.name for p in SCREENSHOTS.glob("*.png"))
     assert len([n for n in names if n.endswith(("-desktop.png", "-phone.png"))]) == 4, names
 
