@@ -5,13 +5,16 @@
     python3 dev.py test     # set up .venv with the pinned requirements, run every test (pytest)
 
 Only the Python standard library is used here, so this runs on a fresh machine that has
-Python 3.11 and access to the package index. Extra arguments after `test` go to pytest
-(e.g. `python3 dev.py test -k structure`).
+Python 3.11 and access to the package index. `setup` and `test` also run `npm ci` (MathJax
+and axe-core for the browser tests, pinned in package-lock.json) when npm is installed; the
+browser tests need Debian's chromium too (see README). Extra arguments after `test` go to
+pytest (e.g. `python3 dev.py test -k structure`).
 """
 from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -23,6 +26,8 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 REQUIREMENTS = ROOT / "requirements.txt"
 STAMP = VENV / "requirements.sha256"
+NPM_LOCK = ROOT / "package-lock.json"
+NPM_STAMP = ROOT / "node_modules" / ".package-lock.sha256"
 
 # The strict build: nitpicky (-n), every Sphinx warning is an error (-W), and keep going so
 # that one run lists every problem (failed cells are warnings too, see _config.yml).
@@ -48,6 +53,19 @@ def set_up() -> None:
     STAMP.write_text(wanted + "\n")
 
 
+def set_up_npm() -> None:
+    """Install node_modules exactly as package-lock.json pins it (for the browser tests)."""
+    wanted = hashlib.sha256(NPM_LOCK.read_bytes()).hexdigest()
+    if NPM_STAMP.exists() and NPM_STAMP.read_text().strip() == wanted:
+        return
+    npm = shutil.which("npm")
+    if npm is None:
+        print("note: npm is not installed, so the browser tests cannot run (install Node.js and npm)")
+        return
+    run([npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund"])
+    NPM_STAMP.write_text(wanted + "\n")
+
+
 def build() -> None:
     run([PYTHON, ROOT / "figures" / "make_figures.py"])
     run([BIN / "jupyter-book", *BUILD_ARGS])
@@ -65,6 +83,8 @@ def main(argv: list[str]) -> int:
         return 2
     set_up()
     try:
+        if argv[0] in {"setup", "test"}:
+            set_up_npm()
         if argv[0] == "build":
             build()
         elif argv[0] == "test":

@@ -1,6 +1,7 @@
 """Launch buttons, the repository URL, licence, citation, README and CI wiring."""
 from __future__ import annotations
 
+import json
 import re
 
 import yaml
@@ -65,3 +66,37 @@ def test_ci_runs_exactly_the_readme_test_command():
     commands = [l.strip() for l in script.splitlines() if l.strip() and not l.lstrip().startswith("#")
                 and not l.startswith(("set ", "cd "))]
     assert commands[-1] == readme_commands()[1]
+
+
+def test_publish_workflow_builds_with_the_pins_and_deploys_to_pages():
+    """.github/workflows/publish.yml cannot run here: check its steps instead."""
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "publish.yml").read_text(encoding="utf-8"))
+    triggers = workflow.get("on", workflow.get(True))  # YAML 1.1 reads a bare `on` as True
+    assert "main" in triggers["push"]["branches"]
+    assert workflow["permissions"] == {"contents": "read", "pages": "write", "id-token": "write"}
+    build, deploy = workflow["jobs"]["build"], workflow["jobs"]["deploy"]
+    steps = build["steps"]
+    uses = [step.get("uses", "") for step in steps]
+    assert uses[0].startswith("actions/checkout@")
+    python = next(s for s in steps if s.get("uses", "").startswith("actions/setup-python@"))
+    assert str(python["with"]["python-version"]) == "3.11"
+    runs = [step["run"].strip() for step in steps if "run" in step]
+    assert runs == [readme_commands()[0]], runs   # the README's build command, nothing else
+    upload = next(s for s in steps if s.get("uses", "").startswith("actions/upload-pages-artifact@"))
+    assert upload["with"]["path"] == "_build/html"
+    assert uses.index(upload["uses"]) > uses.index(python["uses"])
+    assert deploy["needs"] == "build"
+    assert deploy["environment"]["name"] == "github-pages"
+    assert [s["uses"].split("@")[0] for s in deploy["steps"]] == ["actions/deploy-pages"]
+
+
+def test_ci_installs_the_browser_and_the_npm_packages():
+    script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert 'missing="chromium chromium-driver"' in script and "apt-get install -y $missing" in script
+    dev = (ROOT / "dev.py").read_text(encoding="utf-8")
+    assert 'run([npm, "ci"' in dev   # MathJax and axe-core, exactly as package-lock.json pins them
+    lock = json.loads((ROOT / "package-lock.json").read_text(encoding="utf-8"))
+    package = json.loads((ROOT / "package.json").read_text(encoding="utf-8"))
+    for name, version in package["devDependencies"].items():
+        assert re.fullmatch(r"\d+\.\d+\.\d+", version), f"{name} is not pinned exactly: {version}"
+        assert lock["packages"][f"node_modules/{name}"]["version"] == version

@@ -1,7 +1,7 @@
 """Build the site exactly as `python3 dev.py build` does, strictly, and check what readers get.
 
-Everything that needs the built site lives in this one file, so that pytest-xdist
-(`--dist loadfile`) builds it once, on one worker.
+The build is shared with the other modules that need the built site (tests/test_browser.py,
+tests/test_links.py): tests/sitebuild.py builds it once per test run, under a file lock.
 """
 from __future__ import annotations
 
@@ -9,28 +9,18 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
 from conftest import ROOT, book_notebooks, source_path, toc_entries
-from dev import BUILD_ARGS
-
-JUPYTER_BOOK = Path(sys.executable).parent / "jupyter-book"
-HTML = ROOT / "_build" / "html"
-
-
-def jupyter_book(args: list[str]) -> subprocess.CompletedProcess:
-    return subprocess.run([str(JUPYTER_BOOK), *args], cwd=ROOT, capture_output=True, text=True,
-                          env={**__import__("os").environ, "NO_COLOR": "1"})
+from sitebuild import HTML, JUPYTER_BOOK, build_site_once
 
 
 @pytest.fixture(scope="module")
 def build() -> subprocess.CompletedProcess:
-    subprocess.run([sys.executable, str(ROOT / "figures" / "make_figures.py")], check=True, capture_output=True)
-    return jupyter_book(BUILD_ARGS)
+    return build_site_once()
 
 
 def page(entry: str) -> str:
@@ -119,6 +109,8 @@ def write_notebook(path: Path, cells: list[tuple[str, str]]) -> None:
 def test_a_failing_cell_or_broken_reference_fails_the_build(tmp_path):
     """A mini-book with the book's own _config.yml and two faults: both must be reported."""
     shutil.copy(ROOT / "_config.yml", tmp_path)
+    shutil.copy(ROOT / "jupyter_lite_config.json", tmp_path)   # named in _config.yml
+    shutil.copytree(ROOT / "_ext", tmp_path / "_ext")           # local extensions named there
     shutil.copy(ROOT / "references.bib", tmp_path)
     (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n  - file: broken\n")
     (tmp_path / "intro.md").write_text("# Intro\n\nSee {ref}`no-such-label`.\n")

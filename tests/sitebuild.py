@@ -1,0 +1,52 @@
+"""Build the site once per test run, for every test module that needs the built site.
+
+`python3 dev.py test` runs pytest-xdist with `--dist loadfile`: each worker has its own
+session, so a session fixture would build once per worker. Instead, whoever needs the site
+first builds it (the exact `python3 dev.py build` command) while holding a file lock, and
+records the result (exit code and log) with this run's id; any other module or worker in the
+same run waits on the lock and then reuses that result. A new run has a new id, so it always
+builds afresh (the build's notebook cache keeps that cheap) and never tests a stale site.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from filelock import FileLock
+
+from conftest import ROOT
+from dev import BUILD_ARGS
+
+JUPYTER_BOOK = Path(sys.executable).parent / "jupyter-book"
+BUILD = ROOT / "_build"
+HTML = BUILD / "html"
+RECORD = BUILD / ".test-build.json"
+LOCK = BUILD / ".test-build.lock"
+
+# pytest-xdist gives every worker of one run the same id; without xdist the run is this process.
+RUN_ID = os.environ.get("PYTEST_XDIST_TESTRUNUID") or f"pid-{os.getpid()}"
+
+
+def _build() -> subprocess.CompletedProcess:
+    subprocess.run([sys.executable, str(ROOT / "figures" / "make_figures.py")], check=True,
+                   capture_output=True)
+    return subprocess.run([str(JUPYTER_BOOK), *BUILD_ARGS], cwd=ROOT, capture_output=True,
+                          text=True, env={**os.environ, "NO_COLOR": "1"})
+
+
+def build_site_once() -> subprocess.CompletedProcess:
+    """The result of this run's one site build (building it now if nobody has yet)."""
+    BUILD.mkdir(exist_ok=True)
+    with FileLock(str(LOCK)):
+        if RECORD.exists():
+            record = json.loads(RECORD.read_text(encoding="utf-8"))
+            if record.get("run") == RUN_ID:
+                return subprocess.CompletedProcess(record["args"], record["returncode"],
+                                                   record["stdout"], record["stderr"])
+        result = _build()
+        RECORD.write_text(json.dumps({"run": RUN_ID, "args": result.args, "returncode": result.returncode,
+                                      "stdout": result.stdout, "stderr": result.stderr}), encoding="utf-8")
+        return result

@@ -1,0 +1,376 @@
+"""The built site as readers meet it: every page of _toc.yml opened in headless Chromium.
+
+One browser, one page object, one pass over the site (the module fixture `visits`): each page
+is loaded once and everything is measured there; the tests below only read the results, so a
+failure names every page that has the problem. The site is served from _build/html on
+localhost; MathJax and axe-core come from node_modules (pinned in package-lock.json, installed
+by `npm ci`), so nothing is downloaded: the CDN address of MathJax is answered from the local
+copy, and any other address outside localhost is answered with an empty response and recorded.
+
+Needs Debian's chromium (`apt-get install -y chromium chromium-driver`; .ci/run installs it).
+Outside CI a missing browser skips these tests with that command in the summary (-ra); with
+CI=true it fails them. Screenshots go to _build/screenshots/ (not committed): look at them.
+"""
+from __future__ import annotations
+
+import functools
+import http.server
+import io
+import json
+import os
+import re
+import threading
+import time
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+import yaml
+
+from conftest import ROOT, book_notebooks, chapter_notebooks, toc_entries
+from sitebuild import BUILD, HTML, build_site_once
+
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--no-first-run", "--disable-quic", "--disable-sync"]
+NODE_MODULES = ROOT / "node_modules"
+MATHJAX = NODE_MODULES / "mathjax"
+AXE = NODE_MODULES / "axe-core" / "axe.min.js"
+MATHJAX_CDN = "https://cdn.jsdelivr.net/npm/mathjax@3/"
+SCREENSHOTS = BUILD / "screenshots"
+REPORT = BUILD / "browser-report.json"
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+INSTALL_BROWSER = "sudo apt-get update && sudo apt-get install -y chromium chromium-driver"
+DESKTOP, PHONE = {"width": 1280, "height": 900}, {"width": 390, "height": 844}
+
+# TeX that would show if MathJax had not typeset a formula.
+RAW_TEX = re.compile(r"\$\$|\\(frac|dfrac|hat|log|sum|prod|mathrm|begin|left|right|sigma)\b|\\\(|\\\[")
+
+
+def require(ok: bool, message: str) -> None:
+    """Skip with instructions outside CI; fail in CI, where a missing tool is a broken set-up."""
+    if ok:
+        return
+    if IN_CI:
+        pytest.fail(f"{message} (CI=true: the browser tests must run, not skip)", pytrace=False)
+    pytest.skip(message)
+
+
+def pages() -> list[str]:
+    return toc_entries() + ["search"]
+
+
+# --- serving the built site ---------------------------------------------------------------
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map,
+                      ".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm",
+                      ".json": "application/json", ".svg": "image/svg+xml", ".ipynb": "application/json"}
+
+    def log_message(self, *args):  # keep pytest's output clean
+        pass
+
+
+@pytest.fixture(scope="module")
+def site():
+    build = build_site_once()
+    if build.returncode != 0:
+        pytest.fail("the site did not build:\n" + (build.stdout + build.stderr)[-3000:], pytrace=False)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                             functools.partial(QuietHandler, directory=str(HTML)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/"
+    server.shutdown()
+    server.server_close()
+
+
+# --- one pass over the site in the browser ------------------------------------------------
+
+MEASURE = """() => {
+  const article = document.querySelector('.bd-article') || document.body;
+  const copy = article.cloneNode(true);
+  copy.querySelectorAll('pre, code, script, style, mjx-container, .highlight').forEach(e => e.remove());
+  const maths = [...document.querySelectorAll('.bd-article .math')];
+  return {
+    title: document.title,
+    text: copy.innerText,
+    math: maths.length,
+    typeset: maths.filter(e => e.querySelector('mjx-container')).length,
+    images: [...document.images].map(i => ({src: i.getAttribute('src'), alt: (i.getAttribute('alt') || '').trim(),
+                                            width: i.naturalWidth, complete: i.complete})),
+    launch: [...document.querySelectorAll('.dropdown-launch-buttons a, a.btn-download-source-button, '
+                                          + 'a[href$=".ipynb"]')].map(a => ({href: a.href, text: a.innerText.trim()})),
+  };
+}"""
+
+SOLUTIONS = """async () => {
+  const solutions = [...document.querySelectorAll('.solution.dropdown')];
+  const visible = e => !!e && e.offsetParent !== null && e.getBoundingClientRect().height > 0;
+  const body = s => [...s.children].find(c => !c.classList.contains('admonition-title')
+                                         && !c.classList.contains('toggle-button'));
+  const before = solutions.map(s => visible(body(s)));
+  const buttons = solutions.map(s => s.querySelector('button.toggle-button')
+                                   || s.querySelector('.admonition-title'));
+  return {count: solutions.length, before, buttons: buttons.filter(b => b).length};
+}"""
+
+SOLUTIONS_AFTER = """() => {
+  const visible = e => !!e && e.offsetParent !== null && e.getBoundingClientRect().height > 0;
+  const body = s => [...s.children].find(c => !c.classList.contains('admonition-title')
+                                         && !c.classList.contains('toggle-button'));
+  return [...document.querySelectorAll('.solution.dropdown')].map(s => visible(body(s)));
+}"""
+
+AXE_RUN = """async () => {
+  const result = await axe.run(document, {resultTypes: ['violations']});
+  return result.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                                      nodes: v.nodes.slice(0, 5).map(n => n.target.join(' '))}));
+}"""
+
+
+def mathjax_file(url: str) -> Path:
+    return MATHJAX / unquote(urlsplit(url).path.split("/mathjax@3/", 1)[1])
+
+
+@pytest.fixture(scope="module")
+def visits(request):
+    require(CHROMIUM.exists(), f"Chromium is not installed at {CHROMIUM}; install it with: {INSTALL_BROWSER}")
+    require(MATHJAX.is_dir() and AXE.exists(),
+            "MathJax and axe-core are not installed in node_modules/; run `npm ci` (python3 dev.py setup does)")
+    from playwright.sync_api import sync_playwright
+
+    site = request.getfixturevalue("site")   # build and serve only once the browser is known to be there
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    results: dict[str, dict] = {}
+    current: dict = {}
+    external: list[str] = []
+
+    def route(request_route):
+        url = request_route.request.url
+        if url.startswith(site):
+            return request_route.continue_()
+        if url.startswith(MATHJAX_CDN) and mathjax_file(url).is_file():
+            return request_route.fulfill(path=str(mathjax_file(url)))
+        external.append(url)
+        return request_route.fulfill(status=204, body="")
+
+    def on_response(response):
+        if response.url.startswith(site) and response.status >= 400:
+            current.setdefault("failed_local", []).append(f"{response.status} {response.url}")
+
+    def on_failed(request):
+        if request.url.startswith(site):
+            current.setdefault("failed_local", []).append(f"{request.failure} {request.url}")
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        context = browser.new_context(viewport=DESKTOP)
+        context.route("**/*", route)
+        page = context.new_page()
+        page.on("console", lambda m: m.type == "error" and current.setdefault("console", []).append(m.text))
+        page.on("pageerror", lambda e: current.setdefault("console", []).append(f"uncaught: {e}"))
+        page.on("response", on_response)
+        page.on("requestfailed", on_failed)
+
+        for entry in pages():
+            current = {"console": [], "failed_local": []}
+            external.clear()
+            url = site + entry + ".html" + ("?q=cross-entropy" if entry == "search" else "")
+            page.goto(url, wait_until="load")
+            if page.evaluate("() => document.querySelectorAll('.math').length") > 0:
+                page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise",
+                                       timeout=20_000)
+                page.evaluate("() => MathJax.startup.promise")
+            if entry == "search":
+                page.wait_for_function("() => document.querySelector('#search-results p.search-summary')",
+                                       timeout=20_000)
+                current["search_hits"] = page.evaluate(
+                    "() => [...document.querySelectorAll('#search-results ul.search li a')].map(a => a.getAttribute('href'))")
+            current.update(page.evaluate(MEASURE))
+            if entry.startswith("chapters/"):
+                solutions = page.evaluate(SOLUTIONS)
+                for button in page.locator(".solution.dropdown button.toggle-button").all():
+                    button.scroll_into_view_if_needed()
+                    button.click()
+                page.wait_for_timeout(400)  # the dropdown's open animation
+                solutions["after"] = page.evaluate(SOLUTIONS_AFTER)
+                current["solutions"] = solutions
+                page.evaluate("() => window.scrollTo(0, 0)")
+            # The theme re-checks scrollable code blocks 300 ms after the page changes (MathJax
+            # changes it); let it settle as a reader's page would, then run axe.
+            page.wait_for_timeout(500)
+            page.add_script_tag(path=str(AXE))
+            current["axe"] = page.evaluate(AXE_RUN)
+            current["external"] = sorted(set(external))
+            results[entry] = current
+
+        # Screenshots for a person to look at: landing page and one chapter, desktop and phone,
+        # and a chapter's first plot in light and dark mode (the theme's own switch).
+        chapter = next(e for e in toc_entries() if e.startswith("chapters/"))
+        for name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+            page.set_viewport_size(viewport)
+            for entry in (toc_entries()[0], chapter):
+                page.goto(site + entry + ".html", wait_until="load")
+                page.wait_for_timeout(300)
+                page.screenshot(path=str(SCREENSHOTS / f"{entry.replace('/', '_')}-{name}.png"))
+        page.set_viewport_size(DESKTOP)
+        figures = {}
+        for mode in ("light", "dark"):
+            page.goto(site + chapter + ".html", wait_until="load")
+            page.evaluate("mode => { localStorage.setItem('mode', mode); localStorage.setItem('theme', mode);"
+                          " document.documentElement.dataset.mode = mode;"
+                          " document.documentElement.dataset.theme = mode; }", mode)
+            page.wait_for_timeout(300)
+            figure = page.locator(".cell_output img").first
+            figure.scroll_into_view_if_needed()
+            figures[mode] = {"figure": figure.screenshot(path=str(SCREENSHOTS / f"figure-{mode}.png")),
+                             "background": page.evaluate("() => getComputedStyle(document.body).backgroundColor")}
+            page.screenshot(path=str(SCREENSHOTS / f"{chapter.replace('/', '_')}-{mode}-mode.png"))
+        page.evaluate("() => localStorage.clear()")
+        browser.close()
+
+    seconds = time.monotonic() - started
+    REPORT.write_text(json.dumps({"seconds": round(seconds, 1), "pages": {
+        entry: {"console_errors": r["console"], "failed_local": r["failed_local"], "external": r["external"],
+                "math": [r["typeset"], r["math"]], "images": len(r["images"]),
+                "solutions": r.get("solutions"), "axe": r["axe"]} for entry, r in results.items()}},
+        indent=1), encoding="utf-8")
+    return {"pages": results, "figures": figures, "seconds": seconds}
+
+
+def failures(visits, check) -> str:
+    """'' if `check` finds nothing on any page, else every page's problems, one page a line."""
+    found = {}
+    for entry, result in visits["pages"].items():
+        problem = check(entry, result)
+        if problem:
+            found[entry] = problem
+    return "\n".join(f"{entry}: {json.dumps(problem, ensure_ascii=False)}" for entry, problem in found.items())
+
+
+# --- the checks, page by page ---------------------------------------------------------------
+
+def test_every_page_was_visited(visits):
+    assert set(visits["pages"]) == set(pages())
+    assert len(visits["pages"]) >= 15
+
+
+def test_no_console_errors(visits):
+    problems = failures(visits, lambda e, r: r["console"])
+    assert not problems, problems
+
+
+def test_no_failed_requests_to_local_files(visits):
+    problems = failures(visits, lambda e, r: r["failed_local"])
+    assert not problems, problems
+
+
+def test_no_page_asks_for_anything_outside_the_site_but_mathjax(visits):
+    """MathJax comes from a CDN for readers (served locally here); nothing else may."""
+    problems = failures(visits, lambda e, r: r["external"])
+    assert not problems, problems
+
+
+def test_mathjax_typeset_every_formula(visits):
+    def check(entry, result):
+        problems = []
+        if result["typeset"] != result["math"]:
+            problems.append(f"{result['math'] - result['typeset']} of {result['math']} formulas not typeset")
+        # (the search page's result snippets are the pages' source text, TeX included)
+        leftovers = sorted({m.group(0) for m in RAW_TEX.finditer(result["text"])}) if entry != "search" else []
+        if leftovers:
+            problems.append(f"raw TeX in the text: {leftovers}")
+        return problems
+    problems = failures(visits, check)
+    assert not problems, problems
+    assert sum(r["math"] for r in visits["pages"].values()) > 100, "expected formulas on the pages"
+
+
+def test_every_image_loads_and_has_alt_text(visits):
+    def check(entry, result):
+        return [image["src"] for image in result["images"]
+                if not (image["complete"] and image["width"] > 0) or not image["alt"]
+                or image["alt"].lower().endswith((".png", ".svg", ".jpg"))]  # a file name is not alt text
+    problems = failures(visits, check)
+    assert not problems, problems
+    assert any(r["images"] for r in visits["pages"].values())
+
+
+def test_solutions_are_hidden_until_clicked_then_shown(visits):
+    chapters = [f"chapters/{p.stem}" for p in chapter_notebooks()]
+    for entry in chapters:
+        solutions = visits["pages"][entry]["solutions"]
+        assert solutions["count"] >= 3, f"{entry}: {solutions['count']} solutions"
+        assert solutions["buttons"] == solutions["count"], f"{entry}: a solution has no toggle button"
+        assert not any(solutions["before"]), f"{entry}: a solution is visible before any click"
+        assert all(solutions["after"]), f"{entry}: a solution stayed hidden after its click"
+
+
+def test_launch_buttons_point_at_each_notebook(visits):
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    repo = config["repository"]["url"].removeprefix("https://github.com/")
+    branch = config["repository"]["branch"]
+    notebooks = [p.relative_to(ROOT).with_suffix("").as_posix() for p in book_notebooks()]
+    for entry in notebooks:
+        hrefs = [link["href"] for link in visits["pages"][entry]["launch"]]
+        path = f"{entry}.ipynb"
+        expected = {
+            "Binder": f"https://mybinder.org/v2/gh/{repo}/{branch}?urlpath=lab/tree/{path}",
+            "Colab": f"https://colab.research.google.com/github/{repo}/blob/{branch}/{path}",
+            "download": f"/_sources/{path}",
+            "JupyterLite": f"/lite/lab/index.html?path={path}",
+        }
+        for name, url in expected.items():
+            assert any(href == url or href.endswith(url) and href.startswith("http://127.0.0.1")
+                       for href in hrefs), f"{entry}: no {name} button pointing at {url} in {hrefs}"
+
+
+def test_launch_targets_exist_in_the_built_site(site):
+    """The download and JupyterLite buttons point at files that were built."""
+    for path in book_notebooks():
+        rel = path.relative_to(ROOT).as_posix()
+        assert (HTML / "_sources" / rel).is_file(), f"no download for {rel}"
+        assert (HTML / "lite" / "files" / rel).is_file(), f"{rel} is not in the JupyterLite site"
+
+
+def test_search_finds_cross_entropy(visits):
+    hits = visits["pages"]["search"]["search_hits"]
+    assert len(hits) >= 3, hits
+    assert any(h.startswith("chapters/") for h in hits), hits
+
+
+def test_axe_finds_no_serious_or_critical_violation(visits):
+    def check(entry, result):
+        return [f"{v['id']} ({v['impact']}): {v['help']} at {v['nodes']}" for v in result["axe"]
+                if v["impact"] in {"serious", "critical"}]
+    problems = failures(visits, check)
+    assert not problems, problems
+
+
+def test_screenshots_were_taken(visits):
+    names = sorted(p.name for p in SCREENSHOTS.glob("*.png"))
+    assert len([n for n in names if n.endswith(("-desktop.png", "-phone.png"))]) == 4, names
+
+
+def test_figures_stay_readable_in_dark_mode(visits):
+    """The theme switch really changes the page, and a plot keeps its light background and
+    its contrast (axes, text and lines stay visible on a dark page)."""
+    from PIL import Image, ImageStat
+
+    figures = visits["figures"]
+    assert figures["light"]["background"] != figures["dark"]["background"], "dark mode did not switch"
+    stats = {}
+    for mode in ("light", "dark"):
+        image = Image.open(io.BytesIO(figures[mode]["figure"])).convert("L")
+        stat = ImageStat.Stat(image)
+        stats[mode] = (stat.mean[0], stat.stddev[0])
+    (light_mean, light_std), (dark_mean, dark_std) = stats["light"], stats["dark"]
+    assert dark_mean > 150, f"the plot turned dark in dark mode (mean grey {dark_mean:.0f})"
+    assert dark_std > 0.6 * light_std, f"the plot lost contrast in dark mode ({dark_std:.0f} vs {light_std:.0f})"
+
+
+def test_browser_pass_is_quick(visits):
+    assert visits["seconds"] < 300, f"the browser pass took {visits['seconds']:.0f} s"
