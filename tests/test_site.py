@@ -30,6 +30,8 @@ def jupyter_book(args: list[str]) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def build() -> subprocess.CompletedProcess:
     subprocess.run([sys.executable, str(ROOT / "figures" / "make_figures.py")], check=True, capture_output=True)
+    # as dev.py build: the notebooks are executed into the jupyter-cache first, in parallel
+    subprocess.run([sys.executable, str(ROOT / "tools" / "cache_execute.py")], check=True, capture_output=True)
     return jupyter_book(BUILD_ARGS)
 
 
@@ -47,6 +49,13 @@ def test_site_builds_with_warnings_as_errors(build):
     warnings = [line for line in log.splitlines()
                 if re.search(r"\bWARNING\b|\bERROR\b", line) and not line.startswith(kernel_log)]
     assert not warnings, warnings[:20]
+
+
+def test_sphinx_found_every_notebook_in_the_cache(build):
+    """tools/cache_execute.py stores each notebook where myst-nb looks for it: Sphinx executes none."""
+    log = build.stdout + build.stderr
+    executed = sorted(set(re.findall(r"(\S+\.ipynb): Executing notebook", log)))
+    assert not executed, f"executed again during the Sphinx build (cache miss): {executed}"
 
 
 def test_no_notebook_failed_during_the_build(build):
