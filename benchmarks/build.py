@@ -96,12 +96,12 @@ class Book:
         return run(self.test_command, self.root)
 
     def prose_edit(self, run_number: int) -> bytes:
-        """Append a sentence to the last markdown cell (or line); return the original bytes."""
+        """Add a paragraph to the first markdown cell (or the page); return the original bytes."""
         original = self.prose_file.read_bytes()
-        sentence = f" (Benchmark edit {run_number}: prose only.)"
+        sentence = f"\n\nA sentence added by the build benchmark (edit {run_number}): prose only."
         if self.prose_file.suffix == ".ipynb":
             notebook = json.loads(original)
-            cell = [c for c in notebook["cells"] if c["cell_type"] == "markdown"][-1]
+            cell = [c for c in notebook["cells"] if c["cell_type"] == "markdown"][0]
             source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
             cell["source"] = source.rstrip("\n") + sentence + "\n"
             self.prose_file.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n",
