@@ -148,15 +148,22 @@ def ulps(computed: np.ndarray, exact: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(computed), error, np.inf)
 
 
-def time_per_item(function, args, n: int, repeats: int) -> float:
-    """Median seconds per item over `repeats` timed calls, after one untimed warm-up call."""
-    function(*args)                                      # warm-up (caches, page faults, imports)
-    times = []
+def times_per_item(methods, inputs, n: int, repeats: int) -> dict[str, float]:
+    """Median seconds per item of each method, after one untimed warm-up call of each.
+
+    The timed calls are interleaved (method 1, 2, ..., 1, 2, ...), so that a burst of load from
+    another process slows all methods alike and the ratios between them stay meaningful.
+    """
+    calls = [(name, function, inputs[kind]) for name, function, kind in methods]
+    for _, function, args in calls:
+        function(*args)                                  # warm-up (caches, page faults, imports)
+    times = {name: [] for name, _, _ in calls}
     for _ in range(repeats):
-        start = time.perf_counter()
-        function(*args)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) / n
+        for name, function, args in calls:
+            start = time.perf_counter()
+            function(*args)
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) / n for name, values in times.items()}
 
 
 def peak_extra_memory(function, args) -> int:
@@ -194,7 +201,7 @@ def header(args) -> None:
           + "; ".join(f"{b['internal_api']} {b['version']} ({b['num_threads']} threads, "
                       f"{os.path.basename(os.path.dirname(b['filepath']))})" for b in blas))
     print(f"inputs: z ~ Normal(0, 10^2), y ~ Bernoulli(sigma(z)), p = sigma(z) in float64; seed {SEED}; "
-          f"time = median of {args.repeats} runs after 1 warm-up; accuracy on {args.sample} items")
+          f"time = median of {args.repeats} interleaved runs after 1 warm-up; accuracy on {args.sample} items")
     print()
 
 
@@ -231,8 +238,8 @@ def main(argv: list[str] | None = None) -> int:
         y, z, p = y_all[:n].copy(), z_all[:n].copy(), p_all[:n].copy()
         with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
             warnings.simplefilter("ignore")
-            for name, function, kind in METHODS:
-                results[(name, n)] = time_per_item(function, (y, p if kind == "p" else z), n, args.repeats)
+            medians = times_per_item(METHODS, {"p": (y, p), "z": (y, z)}, n, args.repeats)
+            results.update({(name, n): seconds for name, seconds in medians.items()})
 
     width = max(len(name) for name, _, _ in METHODS)
     for n in sizes:
