@@ -68,6 +68,7 @@ def set_up_npm() -> None:
 
 def build() -> None:
     run([PYTHON, ROOT / "figures" / "make_figures.py"])
+    run([PYTHON, ROOT / "tools" / "cache_execute.py"])  # notebooks into the jupyter-cache, in parallel
     run([BIN / "jupyter-book", *BUILD_ARGS])
     print(f"\nThe site is in {ROOT / '_build' / 'html'} (open index.html).")
 

@@ -39,6 +39,13 @@ def test_site_builds_with_warnings_as_errors(build):
     assert not warnings, warnings[:20]
 
 
+def test_sphinx_found_every_notebook_in_the_cache(build):
+    """tools/cache_execute.py stores each notebook where myst-nb looks for it: Sphinx executes none."""
+    log = build.stdout + build.stderr
+    executed = sorted(set(re.findall(r"(\S+\.ipynb): Executing notebook", log)))
+    assert not executed, f"executed again during the Sphinx build (cache miss): {executed}"
+
+
 def test_no_notebook_failed_during_the_build(build):
     reports = HTML / "reports"
     failed = sorted(p.name for p in reports.rglob("*")) if reports.exists() else []
