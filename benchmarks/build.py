@@ -116,6 +116,8 @@ def mini_book(folder: Path) -> Book:
     """One markdown page with the book's own _config.yml: exercises every code path, fast."""
     shutil.copy(ROOT / "_config.yml", folder)
     shutil.copy(ROOT / "references.bib", folder)
+    shutil.copy(ROOT / "jupyter_lite_config.json", folder)   # named in _config.yml
+    shutil.copytree(ROOT / "_ext", folder / "_ext")           # local extensions named there
     (folder / "_toc.yml").write_text("format: jb-book\nroot: intro\n", encoding="utf-8")
     (folder / "intro.md").write_text("# Mini-book\n\nOne page, to time the build machinery.\n",
                                      encoding="utf-8")
