@@ -26,6 +26,8 @@ from jupyter_cache import get_cache
 from jupyter_cache.base import CacheBundleIn
 from jupyter_cache.executors.utils import single_nb_execution
 
+import kernel_transport  # noqa: F401  (kernels run with encrypted transport: no ipykernel TCP warning)
+
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / "_build" / ".jupyter_cache"   # where `jupyter-book build .` keeps it
 

@@ -16,6 +16,8 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+import kernel_transport  # noqa: F401  (kernels run with encrypted transport: no ipykernel TCP warning)
+
 KEEP_NOTEBOOK_METADATA = {"kernelspec", "language_info"}
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 
