@@ -24,7 +24,9 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
-REQUIREMENTS = ROOT / "requirements.txt"
+# requirements-dev.txt = requirements.txt (what readers install) + the build and test tools,
+# both compiled by pip-tools from requirements.in / requirements-dev.in (see README).
+REQUIREMENTS = ROOT / "requirements-dev.txt"
 STAMP = VENV / "requirements.sha256"
 NPM_LOCK = ROOT / "package-lock.json"
 NPM_STAMP = ROOT / "node_modules" / ".package-lock.sha256"
@@ -40,15 +42,16 @@ def run(command: list[str | Path]) -> None:
 
 
 def set_up() -> None:
-    """Create .venv and install requirements.txt into it, unless that is already done."""
+    """Create .venv and install requirements-dev.txt into it, unless that is already done."""
     if sys.version_info[:2] != (3, 11):
         print(f"note: the book is pinned and tested on Python 3.11; this is {sys.version.split()[0]}")
     if not PYTHON.exists():
         print(f"creating a virtual environment in {VENV.name}/", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
-    wanted = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()
+    wanted = hashlib.sha256(REQUIREMENTS.read_bytes() + (ROOT / "requirements.txt").read_bytes()).hexdigest()
     if STAMP.exists() and STAMP.read_text().strip() == wanted:
         return
+    print(f"installing the pinned {REQUIREMENTS.name} into {VENV.name}/ (a few minutes the first time)", flush=True)
     run([PYTHON, "-m", "pip", "install", "--disable-pip-version-check", "-q", "-r", REQUIREMENTS])
     STAMP.write_text(wanted + "\n")
 
