@@ -452,7 +452,7 @@ def measure_phone_equations(site: str, entries: list[str]) -> dict[str, dict]:
             results[entry] = page.evaluate(PHONE_EQUATIONS)
             if entry.endswith("/cheatsheet"):
                 page.evaluate("() => window.scrollTo(0, 0)")
-                page.screenshot(path=str(SCREENSHOTS / "cheatsheet-phone.png"), full_page=True)
+                page.screenshot(path=str(SCREENSHOTS / "phone-width-cheatsheet.png"), full_page=True)
         browser.close()
     return results
 
