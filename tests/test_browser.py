@@ -459,6 +459,8 @@ def measure_phone_equations(site: str, entries: list[str]) -> dict[str, dict]:
 
 @pytest.fixture(scope="module")
 def phone_equations(request):
+    """Its own pass at phone width (the desktop pass above measures at 1280 px), so that
+    `-k phone` runs only this one. Also leaves _build/screenshots/phone-width-cheatsheet.png."""
     require(CHROMIUM.exists(), f"Chromium is not installed at {CHROMIUM}; install it with: {INSTALL_BROWSER}")
     require(MATHJAX.is_dir(), "MathJax is not installed in node_modules/; run `npm ci` (python3 dev.py setup does)")
     site = request.getfixturevalue("site")
