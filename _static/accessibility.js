@@ -20,6 +20,12 @@ document.addEventListener("DOMContentLoaded", () => {
   // The bibliography's entries are not list items (role "doc-biblioentry" inside role "list"
   // breaks the list): drop the list role, keep the entries.
   document.querySelectorAll(".citation-list[role='list']").forEach((list) => list.removeAttribute("role"));
+  // WCAG 2.5.3 "label in name" (axe: label-content-name-mismatch): myst-nb's toggle of a hidden
+  // cell (tag hide-cell / hide-input, myst_nb/sphinx_.py visit_HideCellInput) is a <summary>
+  // showing "Show code cell content" / "Hide code cell content" but named by
+  // aria-label="Toggle hidden content". Without the label its name is the visible text.
+  document.querySelectorAll("details > summary[aria-label='Toggle hidden content']")
+    .forEach((summary) => summary.removeAttribute("aria-label"));
 });
 
 // Scrollable code and outputs must be reachable by keyboard (tab stop). The theme sets this when

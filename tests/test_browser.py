@@ -388,3 +388,90 @@ def test_figures_stay_readable_in_dark_mode(visits):
     assert dark_mean > 150, f"the plot turned dark in dark mode (mean grey {dark_mean:.0f})"
     assert dark_std > 0.6 * light_std, f"the plot lost contrast in dark mode ({dark_std:.0f} vs {light_std:.0f})"
 
+
+
+# --- phone width: every display equation fits the column ----------------------------------
+
+# Open every dropdown (solutions, hidden cells) so that equations inside them are measured
+# too, then compare each typeset display equation with the column it sits in.
+PHONE_EQUATIONS = """async () => {
+  document.querySelectorAll('details').forEach(d => { d.open = true; });
+  for (const button of document.querySelectorAll('button.toggle-button')) button.click();
+  await new Promise(resolve => setTimeout(resolve, 400));   // the dropdowns' open animation
+  const article = document.querySelector('.bd-article') || document.body;
+  const contentWidth = e => {
+    const style = getComputedStyle(e);
+    return e.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+  };
+  const found = [], hidden = [];
+  if (!(window.MathJax && MathJax.startup && MathJax.startup.document)) return {count: 0, hidden, wide: found};
+  // MathJax's own records of the page's formulas: the typeset element and its TeX source
+  const equations = MathJax.startup.document.getMathItemsWithin(article)
+    .filter(item => item.display && item.typesetRoot);
+  equations.forEach((item, index) => {
+    const eq = item.typesetRoot;
+    const math = eq.querySelector('mjx-math') || eq;
+    const width = Math.max(math.getBoundingClientRect().width, eq.scrollWidth);
+    if (width === 0) { hidden.push(index + 1); return; }
+    // the column: the block that holds the equation, never wider than the article's column
+    const column = Math.min(contentWidth(eq.parentElement), contentWidth(article));
+    if (width > column + 1) {
+      found.push({equation: index + 1, width: Math.round(width), column: Math.round(column),
+                  text: item.math.replace(/\\s+/g, ' ').trim().slice(0, 90)});
+    }
+  });
+  return {count: equations.length, hidden, wide: found};
+}"""
+
+
+def measure_phone_equations(site: str, entries: list[str]) -> dict[str, dict]:
+    """Each page at 390 px: how many display equations, and which are wider than the column."""
+    from playwright.sync_api import sync_playwright
+
+    results = {}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        context = browser.new_context(viewport=PHONE, device_scale_factor=1)
+
+        def route(request_route):
+            url = request_route.request.url
+            if url.startswith(site):
+                return request_route.continue_()
+            if url.startswith(MATHJAX_CDN) and mathjax_file(url).is_file():
+                return request_route.fulfill(path=str(mathjax_file(url)))
+            return request_route.fulfill(status=204, body="")
+
+        context.route("**/*", route)
+        page = context.new_page()
+        for entry in entries:
+            page.goto(site + entry + ".html", wait_until="load")
+            if page.evaluate("() => document.querySelectorAll('.math').length") > 0:
+                page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise",
+                                       timeout=20_000)
+                page.evaluate("() => MathJax.startup.promise")
+            results[entry] = page.evaluate(PHONE_EQUATIONS)
+            if entry.endswith("/cheatsheet"):
+                page.evaluate("() => window.scrollTo(0, 0)")
+                page.screenshot(path=str(SCREENSHOTS / "phone-width-cheatsheet.png"), full_page=True)
+        browser.close()
+    return results
+
+
+@pytest.fixture(scope="module")
+def phone_equations(request):
+    """Its own pass at phone width (the desktop pass above measures at 1280 px), so that
+    `-k phone` runs only this one. Also leaves _build/screenshots/phone-width-cheatsheet.png."""
+    require(CHROMIUM.exists(), f"Chromium is not installed at {CHROMIUM}; install it with: {INSTALL_BROWSER}")
+    require(MATHJAX.is_dir(), "MathJax is not installed in node_modules/; run `npm ci` (python3 dev.py setup does)")
+    site = request.getfixturevalue("site")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return measure_phone_equations(site, toc_entries())
+
+
+def test_every_display_equation_fits_a_phone_column(phone_equations):
+    """At 390 px (a phone held upright) no display equation may be wider than its column:
+    a reader would have to scroll it sideways. Break long ones with `aligned`."""
+    wide = [f"{entry}: equation {e['equation']} is {e['width']} px in a {e['column']} px column: {e['text']}"
+            for entry, result in phone_equations.items() for e in result["wide"]]
+    assert not wide, f"{len(wide)} display equations are wider than the column at 390 px:\n" + "\n".join(wide)
+    assert sum(r["count"] for r in phone_equations.values()) > 20, "expected display equations on the pages"
