@@ -65,6 +65,9 @@ def add_pdf_buttons(app, pagename, templatename, context, doctree):
     url = context["pathto"](PDF_NAME, 1)
     for group in buttons:
         if group.get("label") == "download-buttons":
+            for button in group["buttons"]:   # the theme's ".pdf" prints this one page: say so
+                if button.get("label") == "download-pdf-button":
+                    button["text"] = "Print this page (.pdf)"
             group["buttons"].insert(0, {"type": "link", "url": url, "text": LINK_TEXT, "tooltip": LINK_TEXT,
                                         "icon": "fas fa-book", "label": "download-book-pdf-button"})
     buttons.insert(0, {"type": "link", "url": url, "tooltip": LINK_TEXT, "icon": "fas fa-file-pdf",
