@@ -206,7 +206,10 @@ def compose(html_dir: Path, source: Path, entries) -> tuple[str, list[str]]:
         heading = article.find("h1")
         page_title = " ".join(heading.get_text(" ").split()) if heading else doc
         contents.append((part, page_title, prefix))
-        sections.append(f'<section class="pdf-page" id="{prefix}">\n{article.decode_contents()}\n</section>')
+        body = article.decode_contents()
+        for emoji, glyph in (("\u2705", "\u2713"), ("\u274c", "\u2717")):   # no colour-emoji font: ✓ and ✗
+            body = body.replace(emoji, glyph)
+        sections.append(f'<section class="pdf-page" id="{prefix}">\n{body}\n</section>')
 
     info = citation(source)
     authors = ", ".join(a.get("name") or " ".join(filter(None, [a.get("given-names"), a.get("family-names")]))
@@ -268,6 +271,7 @@ def compose(html_dir: Path, source: Path, entries) -> tuple[str, list[str]]:
 
 # --- printing ---------------------------------------------------------------------------------
 
+MARGIN = "16mm"   # left and right: 210 mm - 2 x 16 mm = 178 mm of text width
 FOOTER = ('<div style="width:100%;font-size:8px;color:#444;text-align:center;'
           'font-family:DejaVu Sans,sans-serif;"><span class="pageNumber"></span></div>')
 
@@ -277,7 +281,9 @@ class Printer:
 
     def __init__(self, browser, document: str, html_dir: Path, mathjax: Path):
         self.problems: list[str] = []
-        self.page = browser.new_page(viewport={"width": 794, "height": 1123})
+        # the viewport is as wide as the printed text (A4 minus margins: 178 mm = 673 CSS px), so
+        # that what is measured on screen below is what is printed
+        self.page = browser.new_page(viewport={"width": 673, "height": 1000})
         self.page.on("console", lambda m: self.problems.append(m.text) if m.type == "error" else None)
 
         def answer(route):
@@ -309,9 +315,10 @@ class Printer:
         # set in a smaller size until it fits the page; the smallest scale is reported.
         self.shrunk = self.page.evaluate("""() => {
             const scales = [];
+            const page = document.querySelector('article').getBoundingClientRect();
             for (const box of document.querySelectorAll('mjx-container')) {
                 const math = box.querySelector('mjx-math');
-                const room = box.parentElement.getBoundingClientRect().width;
+                const room = Math.min(box.parentElement.getBoundingClientRect().width, page.width);
                 const wide = math ? math.getBoundingClientRect().width : 0;
                 if (wide > room && room > 0) {
                     const scale = Math.max(0.97 * room / wide, 0.35);
@@ -341,7 +348,7 @@ class Printer:
         started = time.perf_counter()
         pdf = self.page.pdf(format="A4", print_background=True, display_header_footer=True,
                             header_template="<div></div>", footer_template=FOOTER, outline=True,
-                            margin={"top": "16mm", "bottom": "16mm", "left": "16mm", "right": "16mm"})
+                            margin={"top": "16mm", "bottom": "16mm", "left": MARGIN, "right": MARGIN})
         print(f"printed {len(pdf) / 1e6:.1f} MB in {time.perf_counter() - started:.1f} s")
         return pdf
 
