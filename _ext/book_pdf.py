@@ -21,6 +21,9 @@ As a script (`python _ext/book_pdf.py --html _build/html --source .`):
 3. Chromium prints it to A4 with page numbers; MathJax (node_modules/mathjax) typesets the
    maths first. The table of contents' page numbers come from a first print: the page that each
    contents link points to (read with pypdf); then it is printed again with those numbers.
+   The PDF is tagged (structure for screen readers), which gives it bookmarks: every page and
+   section of the book, as in the website's navigation. A formula wider than the text is set
+   smaller until it fits (the website scrolls it sideways; paper cannot).
 Nothing is downloaded: every request is answered from _build/html or node_modules; any other
 address is refused and reported. It skips the work when the pages have not changed since the
 last PDF (a hash of the inputs in _build/.book-pdf.sha256). BOOK_PDF=0 skips it altogether.
@@ -347,7 +350,8 @@ class Printer:
     def pdf(self) -> bytes:
         started = time.perf_counter()
         pdf = self.page.pdf(format="A4", print_background=True, display_header_footer=True,
-                            header_template="<div></div>", footer_template=FOOTER, outline=True,
+                            header_template="<div></div>", footer_template=FOOTER,
+                            outline=True, tagged=True,   # bookmarks (Chromium needs a tagged PDF for them)
                             margin={"top": "16mm", "bottom": "16mm", "left": MARGIN, "right": MARGIN})
         print(f"printed {len(pdf) / 1e6:.1f} MB in {time.perf_counter() - started:.1f} s")
         return pdf
