@@ -6,8 +6,6 @@ pdffonts, pdfimages from poppler-utils; pypdf). Each test names what it would ca
 """
 from __future__ import annotations
 
-import io
-import json
 import re
 import shutil
 import subprocess
