@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
-"""The book's two commands, with every set-up step they need.
+"""The book's commands, with every set-up step they need.
 
     python3 dev.py build    # set up .venv with the pinned requirements, build the site into _build/html
+                            # and the whole book as one PDF, _build/html/book.pdf
     python3 dev.py test     # set up .venv with the pinned requirements, run every test (pytest)
+    python3 dev.py pdf      # print the PDF again from the site already in _build/html
 
 Only the Python standard library is used here, so this runs on a fresh machine that has
-Python 3.11 and access to the package index. `setup` and `test` also run `npm ci` (MathJax
-and axe-core for the browser tests, pinned in package-lock.json) when npm is installed; the
-browser tests need Debian's chromium too (see README). Extra arguments after `test` go to
-pytest (e.g. `python3 dev.py test -k structure`).
+Python 3.11 and access to the package index. Every command also runs `npm ci` (MathJax and
+axe-core, pinned in package-lock.json) when npm is installed; the book's PDF (printed at the
+end of the build by _ext/book_pdf.py) and the browser tests need Debian's chromium too (see
+README). Extra arguments after `test` go to pytest (e.g. `python3 dev.py test -k structure`).
 """
 from __future__ import annotations
 
@@ -72,8 +74,15 @@ def set_up_npm() -> None:
 def build() -> None:
     run([PYTHON, ROOT / "figures" / "make_figures.py"])
     run([PYTHON, ROOT / "tools" / "cache_execute.py"])  # notebooks into the jupyter-cache, in parallel
+    # the book's PDF is printed at the end of this build by the book_pdf extension (_ext/book_pdf.py)
     run([BIN / "jupyter-book", *BUILD_ARGS])
-    print(f"\nThe site is in {ROOT / '_build' / 'html'} (open index.html).")
+    print(f"\nThe site is in {ROOT / '_build' / 'html'} (open index.html); "
+          f"the whole book as one PDF: {ROOT / '_build' / 'html' / 'book.pdf'}")
+
+
+def pdf() -> None:
+    """Print the PDF again from the built site (after `build`), even if its pages did not change."""
+    run([PYTHON, ROOT / "_ext" / "book_pdf.py", "--html", ROOT / "_build" / "html", "--source", ROOT, "--force"])
 
 
 def test(pytest_args: list[str]) -> None:
@@ -82,15 +91,16 @@ def test(pytest_args: list[str]) -> None:
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in {"build", "test", "setup"}:
+    if not argv or argv[0] not in {"build", "test", "setup", "pdf"}:
         print(__doc__)
         return 2
     set_up()
     try:
-        if argv[0] in {"setup", "test"}:
-            set_up_npm()
+        set_up_npm()   # MathJax for the PDF; MathJax and axe-core for the browser tests
         if argv[0] == "build":
             build()
+        elif argv[0] == "pdf":
+            pdf()
         elif argv[0] == "test":
             test(argv[1:])
     except subprocess.CalledProcessError as error:

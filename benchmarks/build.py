@@ -11,6 +11,9 @@ Scenarios, each timed as the median of --runs runs, as `python3 dev.py build` an
 1. clean build: `_build/` deleted (jupyter-cache included), so every notebook is executed;
 2. no-op rebuild: the build run again with nothing changed;
 3. prose-only rebuild: one markdown cell of a notebook edited (the file is restored after);
+   (every build ends by printing the book's PDF, _ext/book_pdf.py, when a page changed: the
+   clean and prose-only builds include it, the no-op rebuild finds it up to date; its time is
+   the "book PDF" phase below)
 4. test suite: `_build/` deleted, as in a fresh clone on CI, then the whole suite.
 
 Then, to show where the time goes: the per-notebook execution times that the last clean build
@@ -52,7 +55,9 @@ PHASES = [
     ("resolve, pickle, check consistency", re.compile(r"^(looking for now-outdated|pickling environment)")),
     ("write HTML pages", re.compile(r"^writing output\.\.\. \[")),
     ("copy assets, search index, finish", re.compile(r"^(copying|dumping|generating indices)")),
+    ("book PDF (Chromium prints the site)", re.compile(r"building the book's PDF")),
 ]
+PDF_DONE = re.compile(r"pdf: (wrote .*book\.pdf.*|.*book\.pdf is up to date.*)")
 IMPORTS = ["numpy", "sympy", "matplotlib.pyplot", "mpmath", "sklearn.metrics", "myst_nb"]
 
 
@@ -118,6 +123,8 @@ def mini_book(folder: Path) -> Book:
     shutil.copy(ROOT / "references.bib", folder)
     shutil.copy(ROOT / "jupyter_lite_config.json", folder)   # named in _config.yml
     shutil.copytree(ROOT / "_ext", folder / "_ext")           # local extensions named there
+    if (ROOT / "node_modules").is_dir():                      # MathJax, for the mini-book's PDF
+        (folder / "node_modules").symlink_to(ROOT / "node_modules", target_is_directory=True)
     (folder / "_toc.yml").write_text("format: jb-book\nroot: intro\n", encoding="utf-8")
     (folder / "intro.md").write_text("# Mini-book\n\nOne page, to time the build machinery.\n",
                                      encoding="utf-8")
@@ -256,6 +263,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"phases of the last clean build ({clean_total:.1f} s):")
     for name, seconds in phases(clean_log, clean_total):
         print(f"  {name:42s} {seconds:6.1f} s")
+    # the book's PDF (_ext/book_pdf.py) is printed at the end of every build whose pages changed
+    for name, log_lines in (("clean build", clean_log),):
+        for _, text in log_lines:
+            match = PDF_DONE.search(text)
+            if match:
+                print(f"book PDF in the {name}: {match.group(1)}")
     if cached:
         total = sum(seconds for _, seconds in cached)
         print(f"notebook execution times stored by the last clean build (sum {total:.1f} s, "

@@ -1,0 +1,433 @@
+"""The whole book as one PDF, `_build/html/book.pdf`, printed by Chromium from the built site.
+
+Route (why Chromium, not LaTeX): the site is already rendered to HTML from the executed
+notebooks, MathJax is served locally from node_modules and Debian's Chromium is already
+installed for the browser tests, so printing that HTML adds no package to install (TeX Live
+from Debian would add several hundred MB: texlive-xetex, texlive-latex-extra, latexmk, fonts),
+and the PDF shows exactly what the website shows, from the same executed notebooks.
+
+As a Sphinx extension (named in _config.yml) it does two things:
+- every page gets a "Download the book (PDF)" link in its header (the download menu, and a
+  PDF icon button);
+- when the HTML build has finished, it runs this file as a script, which builds the PDF.
+
+As a script (`python _ext/book_pdf.py --html _build/html --source .`):
+1. the article of every page of _toc.yml, in toc order, goes into one HTML document: ids are
+   prefixed with the page's name and links between pages become links inside the document
+   (Chromium keeps them as PDF link annotations); links out of the book stay web links;
+2. a title page (title, authors, licence, how to cite, from CITATION.cff) and a table of
+   contents come first; hidden content is shown (set-up cells, solutions: a printed book cannot
+   click), code wraps instead of running off the page;
+3. Chromium prints it to A4 with page numbers; MathJax (node_modules/mathjax) typesets the
+   maths first. The table of contents' page numbers come from a first print: the page that each
+   contents link points to (read with pypdf); then it is printed again with those numbers.
+   The PDF is tagged (structure for screen readers), which gives it bookmarks: every page and
+   section of the book, as in the website's navigation. A formula wider than the text is set
+   smaller until it fits (the website scrolls it sideways; paper cannot).
+Nothing is downloaded: every request is answered from _build/html or node_modules; any other
+address is refused and reported. It skips the work when the pages have not changed since the
+last PDF (a hash of the inputs in _build/.book-pdf.sha256). BOOK_PDF=0 skips it altogether.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import html as html_lib
+import os
+import posixpath
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+PDF_NAME = "book.pdf"
+LINK_TEXT = "Download the book (PDF)"
+HERE = Path(__file__).resolve().parent
+CSS_FILE = HERE / "book_pdf.css"
+MATHJAX_CDN = "https://cdn.jsdelivr.net/npm/mathjax@3/"
+ORIGIN = "http://book.local"
+# Debian's chromium (these machines, .ci/run); on GitHub's ubuntu-latest image also
+# chromium-browser or google-chrome; CHROMIUM=/path/to/browser overrides.
+CHROMIUM = Path(os.environ.get("CHROMIUM") or next(
+    (found for name in ("chromium", "chromium-browser", "google-chrome") if (found := shutil.which(name))),
+    "/usr/bin/chromium"))
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--no-first-run", "--disable-quic", "--disable-sync"]
+
+
+# --- the Sphinx side ----------------------------------------------------------------------------
+
+def add_pdf_buttons(app, pagename, templatename, context, doctree):
+    """A link to the book's PDF in the header of every page (download menu + an icon button)."""
+    buttons = context.get("header_buttons")
+    if buttons is None:
+        return
+    url = context["pathto"](PDF_NAME, 1)
+    for group in buttons:
+        if group.get("label") == "download-buttons":
+            for button in group["buttons"]:   # the theme's ".pdf" prints this one page: say so
+                if button.get("label") == "download-pdf-button":
+                    button["text"] = "Print this page (.pdf)"
+            group["buttons"].insert(0, {"type": "link", "url": url, "text": LINK_TEXT, "tooltip": LINK_TEXT,
+                                        "icon": "fas fa-book", "label": "download-book-pdf-button"})
+    buttons.insert(0, {"type": "link", "url": url, "tooltip": LINK_TEXT, "icon": "fas fa-file-pdf",
+                       "label": "book-pdf-button"})
+
+
+def build_pdf_after_html(app, exception):
+    from sphinx.util import logging
+
+    logger = logging.getLogger(__name__)
+    if exception is not None or app.builder.name != "html":
+        return
+    if os.environ.get("BOOK_PDF", "1") == "0":
+        logger.info("BOOK_PDF=0: the book's PDF is not built")
+        return
+    command = [sys.executable, str(Path(__file__).resolve()), "--html", str(app.outdir),
+               "--source", str(app.srcdir)]
+    logger.info("building the book's PDF: " + " ".join(command))
+    result = subprocess.run(command, capture_output=True, text=True)
+    for line in (result.stdout + result.stderr).splitlines():
+        logger.info("  pdf: " + line)
+    if result.returncode != 0:
+        last = ((result.stdout + result.stderr).strip().splitlines() or [""])[-1]
+        logger.warning(f"the book's PDF ({PDF_NAME}) was not built (exit {result.returncode}): {last}")
+
+
+def setup(app):
+    app.connect("html-page-context", add_pdf_buttons, priority=901)   # after the theme's buttons
+    app.connect("build-finished", build_pdf_after_html)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
+
+
+# --- the book, in toc order ---------------------------------------------------------------------
+
+def toc_entries(source: Path) -> list[tuple[str | None, str]]:
+    """(part caption, docname) for every page of _toc.yml, in book order."""
+    import yaml
+
+    toc = yaml.safe_load((source / "_toc.yml").read_text(encoding="utf-8"))
+    entries: list[tuple[str | None, str]] = [(None, toc["root"])]
+
+    def walk(items, caption):
+        for item in items or []:
+            if "file" in item:
+                entries.append((caption, item["file"]))
+            walk(item.get("sections"), caption)
+
+    for part in toc.get("parts", []):
+        walk(part.get("chapters"), part.get("caption"))
+    walk(toc.get("chapters"), None)
+    return entries
+
+
+def slug(docname: str) -> str:
+    return "p-" + re.sub(r"[^A-Za-z0-9_-]", "-", docname)
+
+
+def citation(source: Path) -> dict:
+    import yaml
+
+    path = source / "CITATION.cff"
+    return yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def input_hash(html_dir: Path, source: Path, entries) -> str:
+    digest = hashlib.sha256()
+    for extra in (Path(__file__).resolve(), CSS_FILE, source / "CITATION.cff", source / "_toc.yml"):
+        if extra.exists():
+            digest.update(extra.read_bytes())
+    for _, doc in entries:
+        page = html_dir / f"{doc}.html"
+        digest.update(page.read_bytes() if page.exists() else b"-")
+        for src in re.findall(rb'src="([^"]+\.(?:png|jpg|jpeg|svg|gif))"', page.read_bytes() if page.exists() else b""):
+            target = (page.parent / unquote(src.decode())).resolve()
+            if target.is_file():
+                digest.update(target.read_bytes())
+    return digest.hexdigest()
+
+
+# --- one HTML document ------------------------------------------------------------------------
+
+def compose(html_dir: Path, source: Path, entries) -> tuple[str, list[str]]:
+    """The book as one HTML page, and the ids of its table-of-contents targets."""
+    from bs4 import BeautifulSoup
+
+    page_of = {f"{doc}.html": slug(doc) for _, doc in entries}
+    head_links: list[str] = []
+    mathjax_config = ""
+    sections: list[str] = []
+    contents: list[tuple[str | None, str, str]] = []   # (part, title, anchor)
+    title = "Book"
+    for index, (part, doc) in enumerate(entries):
+        page_path = f"{doc}.html"
+        soup = BeautifulSoup((html_dir / page_path).read_text(encoding="utf-8"), "html.parser")
+        page_dir = posixpath.dirname(page_path)
+        if index == 0:
+            for link in soup.find_all("link", rel="stylesheet"):
+                href = urlsplit(link.get("href", "")).path
+                target = posixpath.normpath(posixpath.join(page_dir, href))
+                if not href or "://" in link.get("href", "") or target.endswith("print.css"):
+                    continue
+                head_links.append(f'<link rel="stylesheet" href="/{target}">')
+            for script in soup.find_all("script"):
+                if script.string and "window.MathJax" in script.string:
+                    mathjax_config = script.string
+            title = (soup.title.string or title).split("—")[0].strip() if soup.title else title
+        article = soup.select_one("article.bd-article")
+        if article is None:
+            raise SystemExit(f"{page_path}: no <article class='bd-article'> (has the theme changed?)")
+        for element in article.select("a.headerlink, script, button, .toggle-button, summary, "
+                                      "#searchbox, .sd-tab-set > input"):
+            element.decompose()
+        for details in article.find_all("details"):
+            details["open"] = ""
+        for element in article.select(".toggle-hidden, .tag_hide-output, .tag_hide-input"):
+            element["class"] = [c for c in element.get("class", []) if c != "toggle-hidden"]
+        prefix = slug(doc)
+        for element in article.find_all(id=True):
+            element["id"] = f"{prefix}--{element['id']}"
+        for link in article.find_all("a", href=True):
+            href = link["href"]
+            parts = urlsplit(href)
+            if parts.scheme or parts.netloc or href.startswith(("mailto:", "javascript:", "data:")):
+                continue
+            target = page_path if not parts.path else posixpath.normpath(posixpath.join(page_dir, unquote(parts.path)))
+            if target in page_of:
+                fragment = unquote(parts.fragment)
+                link["href"] = f"#{page_of[target]}--{fragment}" if fragment else f"#{page_of[target]}"
+            else:   # a file of the site that is not a page of the book (downloads, index): plain text
+                link.unwrap()
+        for image in article.find_all("img", src=True):
+            src = image["src"]
+            if "://" not in src and not src.startswith("data:"):
+                image["src"] = "/" + posixpath.normpath(posixpath.join(page_dir, unquote(src)))
+            image["loading"] = "eager"
+        heading = article.find("h1")
+        page_title = " ".join(heading.get_text(" ").split()) if heading else doc
+        contents.append((part, page_title, prefix))
+        body = article.decode_contents()
+        for emoji, glyph in (("\u2705", "\u2713"), ("\u274c", "\u2717")):   # no colour-emoji font: ✓ and ✗
+            body = body.replace(emoji, glyph)
+        sections.append(f'<section class="pdf-page" id="{prefix}">\n{body}\n</section>')
+
+    info = citation(source)
+    authors = ", ".join(a.get("name") or " ".join(filter(None, [a.get("given-names"), a.get("family-names")]))
+                        for a in info.get("authors", [])) or "The authors"
+    year = str(info.get("date-released", ""))[:4]
+    repo = info.get("repository-code", "")
+    version = info.get("version", "")
+    cite = (f"{authors} ({year}). <em>{html_lib.escape(title)}</em>"
+            + (f" (version {html_lib.escape(str(version))})" if version else "") + "."
+            + (f' <a href="{html_lib.escape(repo)}">{html_lib.escape(repo)}</a>' if repo else ""))
+    title_page = f"""
+<section class="pdf-title-page">
+  <h1 class="pdf-book-title">{html_lib.escape(title)}</h1>
+  <p class="pdf-subtitle">{html_lib.escape(" ".join(str(info.get("abstract", "")).split()))}</p>
+  <p class="pdf-authors">{html_lib.escape(authors)}{f" · {year}" if year else ""}</p>
+  <div class="pdf-colophon">
+    <p><strong>Licence.</strong> Text and figures: Creative Commons Attribution 4.0 International
+    (CC BY 4.0). Code: MIT licence. See the LICENSE file of the repository.</p>
+    <p><strong>How to cite.</strong> {cite}</p>
+    <p>This PDF is printed from the book's website, built from the same executed notebooks.
+    Solutions to the exercises, hidden behind a click on the website, are shown here right
+    after each exercise; so are the set-up code cells.</p>
+  </div>
+</section>"""
+    rows, last_part = [], object()
+    for part, page_title, anchor in contents:
+        if part != last_part and part:
+            rows.append(f'<li class="pdf-toc-part">{html_lib.escape(part)}</li>')
+        last_part = part
+        number = "000"   # placeholder, replaced by the page number after a first print
+        rows.append(f'<li class="pdf-toc-entry"><a href="#{anchor}"><span class="pdf-toc-title">'
+                    f'{html_lib.escape(page_title)}</span><span class="pdf-toc-dots"></span>'
+                    f'<span class="pdf-toc-page">{number}</span></a></li>')
+    toc = f'<section class="pdf-toc"><h1>Contents</h1><ul>{"".join(rows)}</ul></section>'
+    css = CSS_FILE.read_text(encoding="utf-8")
+    document = f"""<!DOCTYPE html>
+<html lang="en" data-theme="light" data-mode="light">
+<head>
+<meta charset="utf-8">
+<title>{html_lib.escape(title)}</title>
+{chr(10).join(head_links)}
+<style>{css}</style>
+<script>{mathjax_config}</script>
+<script defer src="{MATHJAX_CDN}es5/tex-mml-chtml.js"></script>
+</head>
+<body>
+<div class="bd-container"><div class="bd-main"><div class="bd-content"><div class="bd-article-container">
+<article class="bd-article pdf-book">
+{title_page}
+{toc}
+{chr(10).join(sections)}
+</article>
+</div></div></div></div>
+</body>
+</html>
+"""
+    return document, [anchor for _, _, anchor in contents]
+
+
+# --- printing ---------------------------------------------------------------------------------
+
+MARGIN = "16mm"   # left and right: 210 mm - 2 x 16 mm = 178 mm of text width
+FOOTER = ('<div style="width:100%;font-size:8px;color:#444;text-align:center;'
+          'font-family:DejaVu Sans,sans-serif;"><span class="pageNumber"></span></div>')
+
+
+class Printer:
+    """The book loaded once in Chromium (maths typeset), printed as often as needed."""
+
+    def __init__(self, browser, document: str, html_dir: Path, mathjax: Path):
+        self.problems: list[str] = []
+        # the viewport is as wide as the printed text (A4 minus margins: 178 mm = 673 CSS px), so
+        # that what is measured on screen below is what is printed
+        self.page = browser.new_page(viewport={"width": 673, "height": 1000})
+        self.page.on("console", lambda m: self.problems.append(m.text) if m.type == "error" else None)
+
+        def answer(route):
+            url = route.request.url
+            if url.startswith(MATHJAX_CDN):
+                path = mathjax / urlsplit(url[len(MATHJAX_CDN):]).path
+            elif url.startswith(ORIGIN + "/"):
+                local = unquote(urlsplit(url).path).lstrip("/")
+                if local == "book.html":
+                    return route.fulfill(status=200, content_type="text/html; charset=utf-8", body=document)
+                path = html_dir / local
+            else:
+                self.problems.append(f"refused a request outside the book: {url}")
+                return route.abort()
+            if not path.is_file():
+                self.problems.append(f"not found: {url}")
+                return route.fulfill(status=404, body="")
+            return route.fulfill(path=str(path))
+
+        started = time.perf_counter()
+        self.page.route("**/*", answer)
+        self.page.emulate_media(media="print")
+        self.page.goto(f"{ORIGIN}/book.html", wait_until="load", timeout=300_000)
+        self.page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise",
+                                    timeout=300_000)
+        self.page.evaluate("() => MathJax.startup.promise")
+        self.page.evaluate("() => document.fonts.ready.then(() => true)")
+        # A formula wider than the text (a long sympy result scrolls sideways on the website) is
+        # set in a smaller size until it fits the page; the smallest scale is reported.
+        self.shrunk = self.page.evaluate("""() => {
+            const scales = [];
+            const page = document.querySelector('article').getBoundingClientRect();
+            for (const box of document.querySelectorAll('mjx-container')) {
+                const math = box.querySelector('mjx-math');
+                const room = Math.min(box.parentElement.getBoundingClientRect().width, page.width);
+                const wide = math ? math.getBoundingClientRect().width : 0;
+                if (wide > room && room > 0) {
+                    const scale = Math.max(0.97 * room / wide, 0.35);
+                    box.style.fontSize = (100 * scale).toFixed(1) + '%';
+                    scales.push(scale);
+                }
+            }
+            return scales;
+        }""")
+        if self.shrunk:
+            print(f"{len(self.shrunk)} wide formula(s) set smaller to fit the page "
+                  f"(smallest at {100 * min(self.shrunk):.0f} %)")
+        errors = self.page.evaluate("() => document.querySelectorAll('mjx-merror').length")
+        if errors:
+            self.problems.append(f"MathJax could not typeset {errors} formula(s)")
+        print(f"loaded and typeset in {time.perf_counter() - started:.1f} s")
+
+    def set_page_numbers(self, numbers: dict[str, int]) -> None:
+        self.page.evaluate("""numbers => {
+            for (const entry of document.querySelectorAll('.pdf-toc-entry a')) {
+                const anchor = entry.getAttribute('href').slice(1);
+                entry.querySelector('.pdf-toc-page').textContent = String(numbers[anchor] ?? '');
+            }
+        }""", numbers)
+
+    def pdf(self) -> bytes:
+        started = time.perf_counter()
+        pdf = self.page.pdf(format="A4", print_background=True, display_header_footer=True,
+                            header_template="<div></div>", footer_template=FOOTER,
+                            outline=True, tagged=True,   # bookmarks (Chromium needs a tagged PDF for them)
+                            margin={"top": "16mm", "bottom": "16mm", "left": MARGIN, "right": MARGIN})
+        print(f"printed {len(pdf) / 1e6:.1f} MB in {time.perf_counter() - started:.1f} s")
+        return pdf
+
+
+def link_pages(pdf: bytes, anchors: list[str]) -> dict[str, int]:
+    """For each contents anchor, the page number (1-based) its link in the PDF points to."""
+    import io
+
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(pdf))
+    page_index = {page.indirect_reference.idnum: number for number, page in enumerate(reader.pages)}
+    named = reader.named_destinations
+    found: dict[str, int] = {}
+    for name, destination in named.items():
+        key = name.lstrip("/")
+        if key in anchors:
+            page = destination.page
+            idnum = page.idnum if hasattr(page, "idnum") else getattr(page, "indirect_reference", page).idnum
+            found[key] = page_index[idnum] + 1
+    return found
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Print the built book to one PDF.")
+    parser.add_argument("--html", type=Path, required=True, help="the built site (_build/html)")
+    parser.add_argument("--source", type=Path, required=True, help="the book's folder (_toc.yml)")
+    parser.add_argument("--force", action="store_true", help="build even if nothing changed")
+    args = parser.parse_args(argv)
+    html_dir, source = args.html.resolve(), args.source.resolve()
+    out = html_dir / PDF_NAME
+    stamp = html_dir.parent / ".book-pdf.sha256"
+    entries = toc_entries(source)
+    wanted = input_hash(html_dir, source, entries)
+    if not args.force and out.exists() and stamp.exists() and stamp.read_text().strip() == wanted:
+        print(f"{out} is up to date ({out.stat().st_size / 1e6:.1f} MB)")
+        return 0
+    mathjax = source / "node_modules" / "mathjax"
+    if not (mathjax / "es5" / "tex-mml-chtml.js").is_file():
+        print(f"MathJax is missing ({mathjax}): run `python3 dev.py setup` (npm ci)", file=sys.stderr)
+        return 2
+    if not CHROMIUM.exists():
+        print(f"Chromium is missing ({CHROMIUM}): sudo apt-get install -y chromium", file=sys.stderr)
+        return 2
+    from playwright.sync_api import sync_playwright
+
+    start = time.perf_counter()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        try:
+            document, anchors = compose(html_dir, source, entries)
+            printer = Printer(browser, document, html_dir, mathjax)
+            pdf, numbers = printer.pdf(), {}
+            for _ in range(3):   # the numbers take the place of 3-digit placeholders: one more print settles them
+                found = link_pages(pdf, anchors)
+                missing = [a for a in anchors if a not in found]
+                if missing:
+                    print(f"no PDF destination for {missing}", file=sys.stderr)
+                    return 1
+                if found == numbers:
+                    break
+                numbers = found
+                printer.set_page_numbers(numbers)
+                pdf = printer.pdf()
+        finally:
+            browser.close()
+    if printer.problems:
+        print("problems while printing:\n  " + "\n  ".join(printer.problems[:20]), file=sys.stderr)
+        return 1
+    out.write_bytes(pdf)
+    stamp.write_text(wanted + "\n")
+    pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+    print(f"wrote {out} ({len(pdf) / 1e6:.1f} MB, {pages} pages) in {time.perf_counter() - start:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
