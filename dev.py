@@ -73,7 +73,6 @@ def set_up_npm() -> None:
 
 def build() -> None:
     run([PYTHON, ROOT / "figures" / "make_figures.py"])
-    run([PYTHON, ROOT / "tools" / "cache_execute.py"])  # notebooks into the jupyter-cache, in parallel
     # the book's PDF is printed at the end of this build by the book_pdf extension (_ext/book_pdf.py)
     run([BIN / "jupyter-book", *BUILD_ARGS])
     print(f"\nThe site is in {ROOT / '_build' / 'html'} (open index.html); "

@@ -8,7 +8,8 @@
 Scenarios, each timed as the median of --runs runs, as `python3 dev.py build` and
 `python3 dev.py test` run them:
 
-1. clean build: `_build/` deleted (jupyter-cache included), so every notebook is executed;
+1. clean build: `_build/` deleted (the build renders the outputs stored in the notebooks,
+   which the tests' nbval run proves current: it executes none);
 2. no-op rebuild: the build run again with nothing changed;
 3. prose-only rebuild: one markdown cell of a notebook edited (the file is restored after);
    (every build ends by printing the book's PDF, _ext/book_pdf.py, when a page changed: the
@@ -16,9 +17,8 @@ Scenarios, each timed as the median of --runs runs, as `python3 dev.py build` an
    the "book PDF" phase below)
 4. test suite: `_build/` deleted, as in a fresh clone on CI, then the whole suite.
 
-Then, to show where the time goes: the per-notebook execution times that the last clean build
-stored in its jupyter-cache (the same records the book's "Build status" page shows), the
-phases of the last clean build (from the time stamps of its log lines), and the import cost of
+Then, to show where the time goes: each notebook's execution time (a fresh kernel, top to
+bottom, as nbval runs it in the test suite), the phases of the last clean build (from the time stamps of its log lines), and the import cost of
 each library the notebooks use (each in a fresh interpreter) next to a kernel's start-up.
 This is a measurement, not a test: it exits 0 and prints the budgets next to the numbers.
 Timings on a shared machine vary; run it when the machine is quiet, or compare ratios.
@@ -32,7 +32,6 @@ import os
 import platform
 import re
 import shutil
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -49,9 +48,8 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 # "start", runs from the command's start to the first of these lines).
 PHASES = [
     ("figures (make_figures.py)", re.compile(r"^\+ .*make_figures\.py")),
-    ("execute notebooks into jupyter-cache", re.compile(r"^\+ .*cache_execute\.py")),
     ("Sphinx and extensions start", re.compile(r"^(\+ .*jupyter-book|Running Jupyter-Book)")),
-    ("read sources (+ execution if not cached)", re.compile(r"^(reading sources|updating environment)")),
+    ("read sources", re.compile(r"^(reading sources|updating environment)")),
     ("resolve, pickle, check consistency", re.compile(r"^(looking for now-outdated|pickling environment)")),
     ("write HTML pages", re.compile(r"^writing output\.\.\. \[")),
     ("copy assets, search index, finish", re.compile(r"^(copying|dumping|generating indices)")),
@@ -138,18 +136,29 @@ def mini_book(folder: Path) -> Book:
 # --- where the time goes -------------------------------------------------------------------------
 
 def notebook_times(root: Path) -> list[tuple[str, float]]:
-    """(notebook, seconds) from the jupyter-cache records, slowest first."""
-    database = root / "_build" / ".jupyter_cache" / "global.db"
-    if not database.exists():
+    """(notebook, seconds): each notebook of the book executed once in a fresh kernel, top to
+    bottom, into a temporary copy (the committed file is not touched), slowest first."""
+    code = ("import json, sys, time, nbformat\n"
+            "sys.path.insert(0, sys.argv[1] + '/tools'); import kernel_transport\n"
+            "from nbclient import NotebookClient\n"
+            "from pathlib import Path\n"
+            "times = {}\n"
+            "for name in sys.argv[2:]:\n"
+            "    path = Path(sys.argv[1]) / name\n"
+            "    notebook = nbformat.read(path, as_version=4)\n"
+            "    start = time.perf_counter()\n"
+            "    NotebookClient(notebook, timeout=600, kernel_name='python3',\n"
+            "                   resources={'metadata': {'path': str(path.parent)}}).execute()\n"
+            "    times[name] = time.perf_counter() - start\n"
+            "print(json.dumps(times))\n")
+    names = sorted(p.relative_to(root).as_posix() for folder in ("chapters", "back")
+                   for p in (root / folder).glob("*.ipynb"))
+    if not names:
         return []
-    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as connection:
-        rows = connection.execute("SELECT uri, data FROM nbcache").fetchall()
-    times = []
-    for uri, data in rows:
-        seconds = json.loads(data or "{}").get("execution_seconds")
-        if seconds is not None:
-            times.append((Path(uri).resolve().relative_to(root.resolve()).as_posix(), float(seconds)))
-    return sorted(times, key=lambda item: -item[1])
+    result = subprocess.run([str(VENV_PYTHON), "-c", code, str(root), *names], capture_output=True,
+                            text=True, check=True)
+    times = json.loads(result.stdout.strip().splitlines()[-1])
+    return sorted(times.items(), key=lambda item: -item[1])
 
 
 def phases(log: list[tuple[float, str]], total: float) -> list[tuple[str, float]]:
@@ -190,7 +199,7 @@ def kernel_start_seconds(repeats: int) -> float:
 
 def versions() -> str:
     code = ("import importlib.metadata as m; print(', '.join(f'{p} {m.version(p)}' for p in "
-            "['jupyter-book', 'sphinx', 'myst-nb', 'jupyter-cache', 'nbclient', 'nbval', "
+            "['jupyter-book', 'sphinx', 'myst-nb', 'nbclient', 'nbval', "
             "'pytest', 'pytest-xdist', 'numpy', 'sympy', 'matplotlib', 'scikit-learn']))")
     return subprocess.run([str(VENV_PYTHON), "-c", code], capture_output=True, text=True).stdout.strip()
 
@@ -271,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"book PDF in the {name}: {match.group(1)}")
     if cached:
         total = sum(seconds for _, seconds in cached)
-        print(f"notebook execution times stored by the last clean build (sum {total:.1f} s, "
+        print(f"notebook execution times, one at a time in a fresh kernel (sum {total:.1f} s, "
               f"slowest first):")
         for name, seconds in cached:
             print(f"  {name:42s} {seconds:6.1f} s")

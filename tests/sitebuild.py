@@ -33,9 +33,6 @@ RUN_ID = os.environ.get("PYTEST_XDIST_TESTRUNUID") or f"pid-{os.getpid()}"
 def _build() -> subprocess.CompletedProcess:
     subprocess.run([sys.executable, str(ROOT / "figures" / "make_figures.py")], check=True,
                    capture_output=True)
-    # as dev.py build: the notebooks are executed into the jupyter-cache first, in parallel
-    subprocess.run([sys.executable, str(ROOT / "tools" / "cache_execute.py")], check=True,
-                   capture_output=True)
     return subprocess.run([str(JUPYTER_BOOK), *BUILD_ARGS], cwd=ROOT, capture_output=True,
                           text=True, env={**os.environ, "NO_COLOR": "1"})
 

@@ -6,7 +6,7 @@ import re
 
 import yaml
 
-from conftest import ROOT
+from conftest import ROOT, book_notebooks
 
 
 def config():
@@ -30,11 +30,18 @@ def test_launch_buttons_for_binder_colab_and_download():
     assert "html_theme_options" not in config()["sphinx"]["config"]
 
 
-def test_build_is_strict_about_cells():
+def test_build_renders_outputs_that_nbval_proves_current():
+    """The build executes nothing (each notebook runs once per test run, under nbval); so nbval
+    must run in strict mode over every notebook the book shows."""
     execute = config()["execute"]
+    assert execute["execute_notebooks"] == "off"
     assert execute["stderr_output"] == "error"
-    assert execute["allow_errors"] is False
-    assert execute["execute_notebooks"] in {"cache", "force"}
+    ini = (ROOT / "pytest.ini").read_text(encoding="utf-8")
+    options = ini.split("addopts", 1)[1]
+    assert re.search(r"^\s*--nbval\s*$", options, re.M) and "--nbval-lax" not in ini
+    testpaths = re.search(r"^testpaths\s*=\s*(.*)$", ini, re.M).group(1).split()
+    shown = {path.relative_to(ROOT).parts[0] for path in book_notebooks()}
+    assert shown <= set(testpaths), f"notebooks in {shown - set(testpaths)} are shown but never executed"
 
 
 def test_licence_covers_prose_and_code():

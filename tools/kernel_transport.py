@@ -12,8 +12,8 @@ about. (Upstream: jupyter_client added `transport_encryption` with the default "
 tests/test_config.py fails if the pinned version changes that default to "auto", and then
 this file can go.)
 
-Imported by tests/conftest.py (nbval), tools/execute.py, tools/cache_execute.py, and loaded
-by Sphinx as a local extension (myst-nb's execution during the build).
+Imported by the root conftest.py (nbval's kernels) and tools/execute.py. (The site build
+executes no notebook, see _config.yml, so Sphinx starts no kernel.)
 """
 from __future__ import annotations
 
@@ -27,6 +27,3 @@ def encrypt_kernel_transport() -> None:
 
 encrypt_kernel_transport()
 
-
-def setup(app):  # Sphinx extension entry point: importing this module did the work
-    return {"parallel_read_safe": True, "parallel_write_safe": True}
