@@ -82,6 +82,8 @@ def test_publish_workflow_builds_with_the_pins_and_deploys_to_pages():
     assert "main" in triggers["push"]["branches"]
     assert workflow["permissions"] == {"contents": "read", "pages": "write", "id-token": "write"}
     build, deploy = workflow["jobs"]["build"], workflow["jobs"]["deploy"]
+    assert workflow["jobs"]["test"]["uses"] == "./.github/workflows/test.yml"
+    assert build["needs"] == "test", "the site must not be built for publishing before the tests pass"
     steps = build["steps"]
     uses = [step.get("uses", "") for step in steps]
     assert uses[0].startswith("actions/checkout@")
@@ -95,6 +97,16 @@ def test_publish_workflow_builds_with_the_pins_and_deploys_to_pages():
     assert deploy["needs"] == "build"
     assert deploy["environment"]["name"] == "github-pages"
     assert [s["uses"].split("@")[0] for s in deploy["steps"]] == ["actions/deploy-pages"]
+
+
+def test_test_workflow_runs_ci_on_pull_requests_and_for_publishing():
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "test.yml").read_text(encoding="utf-8"))
+    triggers = workflow.get("on", workflow.get(True))
+    assert "pull_request" in triggers and "workflow_call" in triggers
+    steps = workflow["jobs"]["test"]["steps"]
+    python = next(s for s in steps if s.get("uses", "").startswith("actions/setup-python@"))
+    assert str(python["with"]["python-version"]) == "3.11"
+    assert [step["run"].strip() for step in steps if "run" in step] == ["bash .ci/run"]
 
 
 def test_ci_installs_the_browser_and_the_npm_packages():
