@@ -41,24 +41,30 @@ SEED = 2026
 
 # --- The methods ----------------------------------------------------------------------------
 
-# Copied from chapters/11_numerical_care.ipynb (the cell that defines it) so that the benchmark
-# imports nothing from a notebook; tests/test_benchmarks.py checks that the two stay identical.
-def bce_from_logits(y, z, average=True):
-    """Binary cross-entropy from logits z (the model's scores before the sigmoid).
+# Copied from chapters/11_numerical_care.ipynb (its cell tagged shared-sigmoid-bce, the book's one stable
+# loss) so that the benchmark imports nothing from a notebook; tests/test_benchmarks.py checks that the
+# two stay identical.
+def bce_from_logits(y, z, average=True, soft_labels=False):
+    """Binary cross-entropy from logits z (scores before the sigmoid), computed stably.
 
-    Uses the stable form max(z, 0) - z*y + log1p(exp(-|z|)), which never overflows.
-    Returns the mean over examples, or the loss of each example if average=False.
+    Uses max(z, 0) - z*y + log(1 + e^(-|z|)), which never overflows. Labels must be 0 or 1,
+    or any number in [0, 1] with soft_labels=True. Returns the mean over the examples,
+    or the loss of each example with average=False.
     """
     y = np.asarray(y, dtype=float)
     z = np.asarray(z, dtype=float)
     if y.shape != z.shape:
         raise ValueError(f"y has shape {y.shape} but z has shape {z.shape}; they must match")
-    if np.isnan(y).any() or np.isnan(z).any():
-        raise ValueError("y and z must not contain NaN")
-    if np.isinf(z).any():
-        raise ValueError("every logit z must be a finite number")
-    if not np.isin(y, [0, 1]).all():
-        raise ValueError(f"every label y must be 0 or 1, got {np.unique(y[~np.isin(y, [0, 1])])}")
+    if y.size == 0:
+        raise ValueError("no examples: y and z are empty")
+    if not np.isfinite(z).all():
+        raise ValueError("every logit z must be a finite number (no NaN or infinity)")
+    if np.isnan(y).any():
+        raise ValueError("the labels y contain NaN")
+    outside = (y < 0) | (y > 1) if soft_labels else ~np.isin(y, [0, 1])
+    if outside.any():
+        allowed = "in [0, 1]" if soft_labels else "0 or 1 (soft_labels=True allows [0, 1])"
+        raise ValueError(f"every label y must be {allowed}; got {np.unique(y[outside])}")
     per_example = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
     return per_example.mean() if average else per_example
 
@@ -68,7 +74,7 @@ def bce_from_logits_fast(y, z, average=True):
     """bce_from_logits, computed in place with out=: the same numbers, less memory and time."""
     y = np.asarray(y, dtype=float)
     z = np.asarray(z, dtype=float)
-    if y.shape != z.shape or not np.isfinite(z).all() or not ((y == 0) | (y == 1)).all():
+    if y.shape != z.shape or y.size == 0 or not np.isfinite(z).all() or not ((y == 0) | (y == 1)).all():
         bce_from_logits(y, z)       # something is wrong: the readable version says what, and stops
     loss = np.maximum(z, 0)         # max(z, 0)
     work = np.multiply(z, y)        # z*y
