@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import math
 import os
 import platform
@@ -30,6 +31,7 @@ import sys
 import time
 import tracemalloc
 import warnings
+from pathlib import Path
 
 import mpmath
 import numpy as np
@@ -41,50 +43,30 @@ SEED = 2026
 
 # --- The methods ----------------------------------------------------------------------------
 
-# Copied from chapters/11_numerical_care.ipynb (its cell tagged shared-sigmoid-bce, the book's one stable
-# loss) so that the benchmark imports nothing from a notebook; tests/test_benchmarks.py checks that the
-# two stay identical.
-def bce_from_logits(y, z, average=True, soft_labels=False):
-    """Binary cross-entropy from logits z (scores before the sigmoid), computed stably.
-
-    Uses max(z, 0) - z*y + log(1 + e^(-|z|)), which never overflows. Labels must be 0 or 1,
-    or any number in [0, 1] with soft_labels=True. Returns the mean over the examples,
-    or the loss of each example with average=False.
-    """
-    y = np.asarray(y, dtype=float)
-    z = np.asarray(z, dtype=float)
-    if y.shape != z.shape:
-        raise ValueError(f"y has shape {y.shape} but z has shape {z.shape}; they must match")
-    if y.size == 0:
-        raise ValueError("no examples: y and z are empty")
-    if not np.isfinite(z).all():
-        raise ValueError("every logit z must be a finite number (no NaN or infinity)")
-    if np.isnan(y).any():
-        raise ValueError("the labels y contain NaN")
-    outside = (y < 0) | (y > 1) if soft_labels else ~np.isin(y, [0, 1])
-    if outside.any():
-        allowed = "in [0, 1]" if soft_labels else "0 or 1 (soft_labels=True allows [0, 1])"
-        raise ValueError(f"every label y must be {allowed}; got {np.unique(y[outside])}")
-    per_example = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
-    return per_example.mean() if average else per_example
+# The book's own functions, read from chapter 11's tagged cells (not copied): `bce_from_logits`
+# from the cell tagged shared-sigmoid-bce (the book's one stable loss) and
+# `bce_from_logits_fast` from the cell tagged benchmarked ("The same function, faster").
+CHAPTER_11 = Path(__file__).resolve().parent.parent / "chapters" / "11_numerical_care.ipynb"
+BENCHMARKED_TAGS = ("shared-sigmoid-bce", "benchmarked")
 
 
-# Copied from chapters/11_numerical_care.ipynb too ("The same function, faster"); checked the same way.
-def bce_from_logits_fast(y, z, average=True):
-    """bce_from_logits, computed in place with out=: the same numbers, less memory and time."""
-    y = np.asarray(y, dtype=float)
-    z = np.asarray(z, dtype=float)
-    if y.shape != z.shape or y.size == 0 or not np.isfinite(z).all() or not ((y == 0) | (y == 1)).all():
-        bce_from_logits(y, z)       # something is wrong: the readable version says what, and stops
-    loss = np.maximum(z, 0)         # max(z, 0)
-    work = np.multiply(z, y)        # z*y
-    loss -= work                    # max(z, 0) - z*y, in the same order as before
-    np.abs(z, out=work)             # the scratch array, reused:  |z|
-    np.negative(work, out=work)     #                            -|z|
-    np.exp(work, out=work)          #                            exp(-|z|)
-    np.log1p(work, out=work)        #                            log1p(exp(-|z|))
-    loss += work
-    return loss.mean() if average else loss
+def chapter_functions(path: Path = CHAPTER_11) -> dict:
+    """Execute the chapter's tagged code cells, in book order, and return what they define."""
+    namespace = {"np": np}
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    tagged = [cell for cell in cells if cell["cell_type"] == "code"
+              and set(cell.get("metadata", {}).get("tags", [])) & set(BENCHMARKED_TAGS)]
+    if not tagged:
+        raise SystemExit(f"{path.name} has no code cell tagged {' or '.join(BENCHMARKED_TAGS)}")
+    for cell in tagged:
+        source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+        exec(compile(source, f"{path.name} (tagged cell)", "exec"), namespace)
+    return namespace
+
+
+_chapter = chapter_functions()
+bce_from_logits = _chapter["bce_from_logits"]
+bce_from_logits_fast = _chapter["bce_from_logits_fast"]
 
 
 def naive(y, p, average=True):
