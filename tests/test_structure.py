@@ -47,7 +47,8 @@ def test_toc_lists_chapters_in_numeric_order():
 def test_chapter_opens_with_title_label_and_summary(path):
     first = cell_source(load(path)["cells"][0])
     assert re.search(r"^\(ch-[\w-]+\)=\s*$", first, re.M), "first cell needs a (ch-slug)= label"
-    assert re.search(r"^# \d+\. \S", first, re.M), "first cell needs a '# N. Title' heading"
+    assert re.search(r"^# (?:\d+\. |Interlude: )\S", first, re.M), \
+        "first cell needs a '# N. Title' (or '# Interlude: Title') heading"
     assert "In this chapter" in first, "first cell needs an 'In this chapter' paragraph"
 
 
