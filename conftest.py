@@ -1,6 +1,6 @@
 """Loaded by pytest for every test, notebooks included: nbval's kernels run with encrypted
 transport (see tools/kernel_transport.py), so ipykernel logs no "running over TCP without
-encryption" warning. Fixtures live in tests/conftest.py."""
+encryption" warning. What the tests share is in tests/book.py."""
 import sys
 from pathlib import Path
 

@@ -4,6 +4,7 @@
     python3 dev.py build    # set up .venv with the pinned requirements, build the site into _build/html
                             # and the whole book as one PDF, _build/html/book.pdf
     python3 dev.py test     # set up .venv with the pinned requirements, run every test (pytest)
+    python3 dev.py test --fast   # only the static tests (tests/static: seconds), for the inner loop
     python3 dev.py pdf      # print the PDF again from the site already in _build/html
 
 Only the Python standard library is used here, so this runs on a fresh machine that has
@@ -86,7 +87,11 @@ def pdf() -> None:
 
 def test(pytest_args: list[str]) -> None:
     # pytest's own settings (which paths, nbval, parallel workers) are in pytest.ini.
-    run([PYTHON, "-m", "pytest", *pytest_args])
+    if pytest_args[:1] == ["--fast"]:
+        # the inner loop: tests/static only (no notebook executed, no site build, no browser)
+        run([PYTHON, "-m", "pytest", "-n", "0", "tests/static", *pytest_args[1:]])
+    else:
+        run([PYTHON, "-m", "pytest", *pytest_args])
 
 
 def main(argv: list[str]) -> int:

@@ -1,4 +1,4 @@
-"""Small fixes to what readers' browsers get, found by the browser tests (tests/test_browser.py).
+"""Small fixes to what readers' browsers get, found by the browser tests (tests/site/test_browser.py).
 
 1. The JupyterLite launch button. sphinx-book-theme builds it from `launch_buttons:
    jupyterlite_url` in _config.yml and uses that URL verbatim on every page, so a site-relative

@@ -5,7 +5,7 @@
     python figures/make_figures.py --out DIR  # write them somewhere else (the tests compare)
 
 The PNGs in figures/ are committed, but never drawn by hand: this script is their source,
-and tests/test_figures.py checks that running it reproduces them pixel for pixel.
+and tests/static/test_figures.py checks that running it reproduces them pixel for pixel.
 """
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from filelock import FileLock
 
-from conftest import ROOT
+from book import ROOT
 from dev import BUILD_ARGS
 
 JUPYTER_BOOK = Path(sys.executable).parent / "jupyter-book"

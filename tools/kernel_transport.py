@@ -9,7 +9,7 @@ None of those tools passes a setting through, so this module changes the trait's
 "auto" (keys are provisioned when the kernelspec supports them, as ipykernel's does); the
 kernels then run encrypted and the warning is not printed because there is nothing to warn
 about. (Upstream: jupyter_client added `transport_encryption` with the default "disabled";
-tests/test_config.py fails if the pinned version changes that default to "auto", and then
+tests/static/test_config.py fails if the pinned version changes that default to "auto", and then
 this file can go.)
 
 Imported by the root conftest.py (nbval's kernels) and tools/execute.py. (The site build

@@ -6,7 +6,7 @@ import re
 
 import yaml
 
-from conftest import ROOT, book_notebooks
+from book import ROOT, book_notebooks
 
 
 def config():

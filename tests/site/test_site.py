@@ -1,7 +1,7 @@
 """Build the site exactly as `python3 dev.py build` does, strictly, and check what readers get.
 
-The build is shared with the other modules that need the built site (tests/test_browser.py,
-tests/test_links.py): tests/sitebuild.py builds it once per test run, under a file lock.
+The build is shared with the other modules that need the built site (tests/site/test_browser.py,
+tests/site/test_links.py): tests/sitebuild.py builds it once per test run, under a file lock.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import ROOT, book_notebooks, source_path, toc_entries
+from book import ROOT, book_notebooks, source_path, toc_entries
 from sitebuild import HTML, JUPYTER_BOOK, build_site_once
 
 

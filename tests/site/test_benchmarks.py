@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT, cell_source, load
+from book import ROOT, cell_source, load
 
 CHAPTER_11 = ROOT / "chapters" / "11_numerical_care.ipynb"
 LOSS = ROOT / "benchmarks" / "loss.py"

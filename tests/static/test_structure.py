@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from conftest import ROOT, cell_source, chapter_notebooks, load, source_path, toc_entries
+from book import ROOT, cell_source, chapter_notebooks, load, source_path, toc_entries
 
 CHAPTERS = chapter_notebooks()
 IDS = [path.stem for path in CHAPTERS]

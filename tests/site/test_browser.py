@@ -27,7 +27,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 import yaml
 
-from conftest import ROOT, book_notebooks, chapter_notebooks, toc_entries
+from book import ROOT, book_notebooks, chapter_notebooks, toc_entries
 from sitebuild import BUILD, HTML, build_site_once
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from conftest import ROOT, cell_source, load, source_path, toc_entries
+from book import ROOT, cell_source, load, source_path, toc_entries
 
 CITE = re.compile(r"\{cite(?::[a-z]+)?\}`([^`]+)`")
 TERM = re.compile(r"\{term\}`([^`]+)`")

@@ -8,7 +8,7 @@ import sys
 import matplotlib.image as mpimg
 import numpy as np
 
-from conftest import ROOT
+from book import ROOT
 
 
 def referenced_figures() -> set[str]:
@@ -41,7 +41,7 @@ def test_every_plot_uses_the_colour_blind_safe_palette():
     """Plot colours are chosen for colour-blind readers once: the tableau-colorblind10 style,
     set before any plotting in every notebook that draws and in figures/make_figures.py."""
     import json
-    from conftest import book_notebooks, cell_source
+    from book import book_notebooks, cell_source
 
     sources = {"figures/make_figures.py": (ROOT / "figures" / "make_figures.py").read_text(encoding="utf-8")}
     for path in book_notebooks():

@@ -11,7 +11,7 @@ from importlib.metadata import packages_distributions
 
 import pytest
 
-from conftest import ROOT, cell_source, load
+from book import ROOT, cell_source, load
 
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[\w,.-]+\])?==([\w.+!-]+)$")
 

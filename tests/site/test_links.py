@@ -12,7 +12,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from conftest import chapter_notebooks, toc_entries
+from book import chapter_notebooks, toc_entries
 from sitebuild import HTML, build_site_once
 
 

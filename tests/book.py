@@ -1,15 +1,13 @@
-"""Shared helpers for the book's tests."""
+"""What the book's tests share: where the book is and how to walk its table of contents.
+(pytest.ini puts tests/ on the path, so every test module can `from book import ...`.)"""
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))  # so tests can import dev.py (the build command lives there)
 
 
 def toc_entries() -> list[str]:

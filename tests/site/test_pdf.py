@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-from conftest import ROOT, cell_source, load, source_path, toc_entries
+from book import ROOT, cell_source, load, source_path, toc_entries
 from sitebuild import HTML, build_site_once
 
 PDF = HTML / "book.pdf"

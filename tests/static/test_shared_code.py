@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, cell_source, load
+from book import ROOT, cell_source, load
 
 SHARED_PREFIX = "shared-"
 RUNNING_DATA = "running-model-data"
