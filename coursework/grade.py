@@ -376,8 +376,10 @@ class Kernel:
         stderr = self.process.stderr.read().decode("utf-8", "replace").strip() if self.process.stderr else ""
         if "bwrap:" in stderr:  # the sandbox itself failed: a fault of the grader's machine
             raise RuntimeError("bubblewrap failed: " + stderr[-300:])
-        if code is not None and code < 0:
-            return f"killed by signal {signal.Signals(-code).name}"
+        # a signal shows as a negative code, or (through bubblewrap's own init) as 128 + signal
+        number = -code if code is not None and code < 0 else code - 128 if code and code > 128 else 0
+        if number and number in {s.value for s in signal.Signals}:
+            return f"was killed by signal {signal.Signals(number).name}"
         return f"exited with status {code}"
 
     def _receive(self, request_id, cpu_limit: float | None) -> dict:
@@ -485,12 +487,16 @@ class Grading:
         self.budget = settings.cpu_limit
         self.question = ""
         self.cell_errors: list[str] = []
+        self.cancelled = False
+        self.cpu_seconds = 0.0
 
     def note(self, text: str) -> None:
         if text not in self.notes:
             self.notes.append(text)
 
     def _new_kernel(self) -> Kernel:
+        if self.cancelled:
+            raise KernelDied("grading of this submission was cancelled by the wall-clock backstop")
         if self.kernel is not None:
             self.kernel.close()
         self.kernel = Kernel(self.settings)
@@ -511,17 +517,22 @@ class Grading:
                 reply = self.kernel.request({"op": "run", "source": self.cells[index],
                                              "cpu": self.settings.cpu_limit}, self.settings.cpu_limit)
             except (KernelDied, CPUStopped) as error:
-                self.note(f"{self.owners[index]}: cell {index + 1} {error}; graded without that cell")
+                self.note(f"{self.owners[index]}: cell {index + 1}: {error}; graded without that cell")
                 self.skipped.add(index)
                 if not self._restart(upto=index):
                     return
                 index += 1
                 continue
+            if isinstance(reply.get("cpu"), (int, float)):
+                self.cpu_seconds += float(reply["cpu"])
             if reply.get("stopped"):
                 self.note(f"{self.owners[index]}: cell {index + 1} stopped after "
                           f"{self.settings.cpu_limit:g} s CPU")
             elif "error" in reply and isinstance(reply["error"], dict):
                 error = reply["error"]
+                if error.get("type") == "MemoryError":
+                    self.note(f"{self.owners[index]}: cell {index + 1} ran out of memory "
+                              f"({self.settings.memory / 2**30:g} GiB limit)")
                 self.cell_errors.append(f"cell {index + 1}: {error.get('name')}: "
                                         f"{str(error.get('message'))[:200]}")
             index += 1
@@ -612,7 +623,7 @@ def code_cells(notebook: dict) -> list[str]:
 
 
 def grade_one(submission: Path, tests: dict[str, list], given: dict, settings: Settings,
-              results_dir: Path | None = None) -> dict:
+              results_dir: Path | None = None, holder: dict | None = None) -> dict:
     row: dict = {"submission": submission.name, **{q: 0.0 for q in tests}, "notes": ""}
     try:
         notebook = json.loads(submission.read_text(encoding="utf-8"))
@@ -625,9 +636,16 @@ def grade_one(submission: Path, tests: dict[str, list], given: dict, settings: S
 
     notes: list[str] = []
     grading = Grading(cells, settings, notes)
+    if holder is not None:
+        holder["grading"] = grading
     feedback = []
     try:
-        grading.execute()
+        try:
+            grading.execute()
+        except KernelDied as error:  # the very first kernel did not start
+            grading.note(str(error))
+            if grading.cancelled:
+                raise
         names = sorted({name for cases in tests.values() for case in cases
                         for name in case.body._get_func_params() if name not in given})
         try:
@@ -639,14 +657,8 @@ def grade_one(submission: Path, tests: dict[str, list], given: dict, settings: S
             grading.question = question
             for case in cases:
                 grading.budget = settings.cpu_limit
-                if grading.kernel is None:
-                    pass
-                elif not grading.kernel.alive():
-                    if not grading._restart(upto=len(cells)):
-                        pass
-                    else:
-                        student = {**student, **{n: v for n, v in grading.values(names).items()
-                                                 if isinstance(v, StudentFunction)}}
+                if grading.kernel is not None and not grading.kernel.alive():
+                    grading._restart(upto=len(cells))  # the last test killed it: a new one
                 environment = {name: copy.deepcopy(value) for name, value in given.items()}
                 environment.update({name: value for name, value in student.items()})
                 passed, message = True, ""
@@ -668,7 +680,8 @@ def grade_one(submission: Path, tests: dict[str, list], given: dict, settings: S
     if results_dir is not None:
         (results_dir / f"{submission.stem}.json").write_text(json.dumps(
             {"submission": submission.name, "scores": {q: row[q] for q in tests},
-             "notes": notes, "cell_errors": grading.cell_errors, "tests": feedback},
+             "notes": notes, "cell_errors": grading.cell_errors,
+             "cells_cpu_seconds": round(grading.cpu_seconds, 3), "tests": feedback},
             indent=1), encoding="utf-8")
     return row
 
@@ -690,22 +703,25 @@ class Grader:
         def work():
             try:
                 holder["row"] = grade_one(submission, self.tests, self.given, self.settings,
-                                          self.results_dir)
+                                          self.results_dir, holder)
             except BaseException as error:  # noqa: B036
                 holder["error"] = f"{type(error).__name__}: {error}"
             finally:
                 finished.set()
 
-        kernels_before = set(_children())
         thread = threading.Thread(target=work, daemon=True)
         thread.start()
         if not finished.wait(self.submission_timeout):
-            for pid in set(_children()) - kernels_before:  # the sandbox of this submission
-                try:
-                    os.killpg(pid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
-            finished.wait(30)
+            grading = holder.get("grading")
+            if grading is not None:
+                grading.cancelled = True
+                kernel = grading.kernel
+                if kernel is not None and kernel.process is not None:
+                    try:
+                        os.killpg(kernel.process.pid, signal.SIGKILL)
+                    except (ProcessLookupError, PermissionError):
+                        pass
+            finished.wait(60)
             row["status"] = "timed-out"
             row["notes"] = f"the whole submission ran longer than the {self.submission_timeout:g} s backstop"
             return row
@@ -715,14 +731,6 @@ class Grader:
             row["notes"] = holder["error"][:300]
             return row
         return holder["row"]
-
-
-def _children() -> list[int]:
-    try:
-        return [int(pid) for task in Path(f"/proc/{os.getpid()}/task").iterdir()
-                for pid in (task / "children").read_text().split()]
-    except OSError:
-        return []
 
 
 def _grade_chunk(args) -> list[dict]:
@@ -776,7 +784,14 @@ def main(argv: list[str] | None = None) -> int:
         print("grade.py: WARNING: grading WITHOUT a sandbox (--unsandboxed): the students' code "
               "runs with your permissions.", file=sys.stderr)
     given_notebook = args.given or zip_path.resolve().parent.parent / "student" / f"{args.assignment}.ipynb"
-    tests = read_tests(zip_path)
+    try:
+        tests = read_tests(zip_path)
+        given_namespace(given_notebook)
+        bundle_error = ""
+    except Exception as error:  # a broken bundle: every row is a grading error
+        print(f"grade.py: cannot read the tests in {zip_path}: {type(error).__name__}: {error}",
+              file=sys.stderr)
+        tests, bundle_error = {}, f"{type(error).__name__}: {error}"[:300]
     questions = {q: float(sum(case.points for case in cases)) for q, cases in tests.items()}
     if args.results_dir is not None:
         args.results_dir.mkdir(parents=True, exist_ok=True)
@@ -789,7 +804,10 @@ def main(argv: list[str] | None = None) -> int:
     chunks = [submissions[i::jobs] for i in range(jobs)]
     work = [(chunk, zip_path, given_notebook, settings, args.results_dir, args.submission_timeout)
             for chunk in chunks]
-    if jobs == 1:
+    if bundle_error:
+        results = [[{"submission": path.name, "status": "grading-error", "notes": bundle_error}
+                    for path in submissions]]
+    elif jobs == 1:
         results = [_grade_chunk(work[0])] if submissions else []
     else:  # separate processes: the tests change global state (warnings filters, mpmath)
         with concurrent.futures.ProcessPoolExecutor(
