@@ -20,7 +20,6 @@ here (``ITIMER_PROF``) only stops a cell politely; grade.py watches this process
 from outside and kills it if the limit is ignored.
 """
 import base64
-import builtins
 import io
 import json
 import os
