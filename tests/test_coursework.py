@@ -3,34 +3,39 @@
 One session builds every assignment into a temporary folder with ``coursework/build.py`` (which
 executes each source notebook and lets ``otter assign`` check that the reference solutions
 pass every test), then grades, with ``coursework/grade.py`` and that fresh autograder bundle,
-the reference solutions and the wrong submissions in ``coursework/submissions_for_tests/``.
+the reference solutions and every case in ``coursework/submissions_for_tests/NAME.yml``:
+honest wrong answers, and attacks by a student who wants marks without the work. Each case is
+stored as the answer cells it changes; the test applies them to the generated notebooks.
 
-The submissions are stored as jupytext "percent" scripts (readable in a diff, and not
-mistaken for book notebooks); each is turned back into the .ipynb a student would hand in
-before it is graded. ``coursework/dist/`` is generated (by build.py, and by Binder's
-postBuild) and is not committed.
+The grading runs while a CPU hog keeps every core busy (started here, killed at the end), with
+a CPU-time limit of CPU_LIMIT seconds: load must not change a score. Submissions are graded one
+at a time, so the suite does not overload the machine.
 """
 from __future__ import annotations
 
 import ast
 import csv
+import hashlib
+import http.server
 import json
 import math
+import os
 import re
 import shutil
 import subprocess
 import sys
+import threading
 import zipfile
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import jupytext
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 COURSEWORK = ROOT / "coursework"
 ASSIGNMENTS = sorted(p.stem for p in (COURSEWORK / "source").glob("*.ipynb"))
-CELL_TIMEOUT = "10"  # seconds; the infinite-loop submissions wait this long once
+CPU_LIMIT = "5"  # CPU seconds per cell and per test; the infinite loops use this much, once each
+MEMORY = "1"  # GiB for the student's process (the memory-bomb case fills it)
 
 
 def cells_of(path: Path) -> list[tuple[str, str]]:
@@ -38,17 +43,50 @@ def cells_of(path: Path) -> list[tuple[str, str]]:
     return [(c["cell_type"], "".join(c["source"])) for c in notebook["cells"]]
 
 
-def submissions_as_notebooks(assignment: str, folder: Path, only: str = "*") -> Path:
-    """Write each stored submission script of an assignment as the .ipynb a student hands in."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for script in sorted((COURSEWORK / "submissions_for_tests" / assignment).glob(f"{only}.py")):
-        jupytext.write(jupytext.read(script), folder / f"{script.stem}.ipynb")
-    return folder
+def cases(assignment: str) -> dict:
+    path = COURSEWORK / "submissions_for_tests" / f"{assignment}.yml"
+    return yaml.safe_load(path.read_text(encoding="utf-8"))["cases"]
 
 
-def expected(assignment: str) -> dict:
-    return json.loads((COURSEWORK / "submissions_for_tests" / assignment / "expected.json")
-                      .read_text(encoding="utf-8"))["cases"]
+def answer_cell_indices(notebook: dict) -> dict[str, int]:
+    """Question -> index of its answer cell: the code cell just before grader.check("qN")."""
+    found = {}
+    for index, cell in enumerate(notebook["cells"]):
+        match = re.fullmatch(r'\s*grader\.check\("(\w+)"\)\s*', "".join(cell["source"]))
+        if match:
+            answer = index - 1
+            while notebook["cells"][answer]["cell_type"] != "code":
+                answer -= 1
+            found[match.group(1)] = answer
+    return found
+
+
+def make_submission(built: Path, assignment: str, spec: dict, fill: dict) -> dict:
+    """The notebook a student would hand in for one case: the generated student notebook with
+    the reference answers (or, with ``base: student``, the blanks), the case's answer cells and
+    appended cells; placeholders such as __PORT__ filled in."""
+    if "notebook" in spec:
+        return spec["notebook"]
+    student = json.loads((built / assignment / "student" / f"{assignment}.ipynb").read_text(encoding="utf-8"))
+    reference = json.loads((built / assignment / "autograder" / f"{assignment}.ipynb").read_text(encoding="utf-8"))
+    answers = answer_cell_indices(student)
+    from_reference = answer_cell_indices(reference)
+    assert set(answers) == set(from_reference) and set(spec.get("answers", {})) <= set(answers)
+    for question, index in answers.items():
+        if question in spec.get("answers", {}):
+            source = spec["answers"][question]
+        elif spec.get("base") == "student":
+            continue
+        else:
+            source = "".join(reference["cells"][from_reference[question]]["source"])
+        student["cells"][index]["source"] = source
+    for source in spec.get("append", []):
+        student["cells"].append({"cell_type": "code", "execution_count": None, "metadata": {},
+                                 "outputs": [], "source": source})
+    text = json.dumps(student)
+    for key, value in fill.items():
+        text = text.replace(key, json.dumps(str(value))[1:-1])
+    return json.loads(text)
 
 
 @pytest.fixture(scope="session")
@@ -62,25 +100,77 @@ def built(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def graded(built, tmp_path_factory) -> dict:
-    """grade.py run on each assignment's wrong submissions plus its reference solutions."""
-    def grade(assignment: str):
+def answer_server():
+    """A server on 127.0.0.1 that hands out the right answer to hw01 q4 (and counts requests)."""
+    hits = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            hits.append(self.path)
+            body = repr(-math.log(0.85)).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1], hits
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def cpu_hog():
+    """One busy process per core for the whole grading (each stops by itself after 15 min)."""
+    code = "import time\nend = time.monotonic() + 900\nwhile time.monotonic() < end:\n    pass\n"
+    hogs = [subprocess.Popen([sys.executable, "-c", code]) for _ in range(os.cpu_count() or 1)]
+    yield hogs
+    for hog in hogs:
+        hog.kill()
+        hog.wait()
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="session")
+def graded(built, answer_server, cpu_hog, tmp_path_factory) -> dict:
+    """grade.py run on each assignment's cases plus its reference solutions, under load."""
+    port, hits = answer_server
+    runs = {}
+    for assignment in ASSIGNMENTS:
         folder = tmp_path_factory.mktemp(assignment)
-        submissions = submissions_as_notebooks(assignment, folder / "submissions")
+        submissions, out, results = folder / "submissions", folder / "out" / "scores.csv", folder / "results"
+        submissions.mkdir()
+        bundle = built / assignment / "autograder" / f"{assignment}-autograder.zip"
+        # a copy of the instructor's source (the tampering case tries to delete what it finds)
+        source = folder / "repository" / "coursework" / "source" / f"{assignment}.ipynb"
+        source.parent.mkdir(parents=True)
+        shutil.copy(COURSEWORK / "source" / f"{assignment}.ipynb", source)
+        fill = {"__ZIP__": bundle, "__SOURCE__": source, "__REPOSITORY_SOURCE__": COURSEWORK / "source" / f"{assignment}.ipynb", "__OUT__": out, "__RESULTS__": results,
+                "__PORT__": port}
+        for case, spec in cases(assignment).items():
+            notebook = make_submission(built, assignment, spec, fill)
+            (submissions / f"{case}.ipynb").write_text(json.dumps(notebook), encoding="utf-8")
         shutil.copy(built / assignment / "autograder" / f"{assignment}.ipynb",
                     submissions / "reference_solution.ipynb")
+        protected = {path: digest(path) for path in (bundle, source)}
         command = [sys.executable, str(COURSEWORK / "grade.py"), assignment, str(submissions),
-                   "--out", str(folder / "scores.csv"), "--results-dir", str(folder / "results"),
-                   "--autograder", str(built / assignment / "autograder" / f"{assignment}-autograder.zip"),
-                   "--jobs", "2", "--cell-timeout", CELL_TIMEOUT]
-        result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=900)
-        with (folder / "scores.csv").open(encoding="utf-8") as handle:
+                   "--out", str(out), "--results-dir", str(results), "--autograder", str(bundle),
+                   "--cpu-limit", CPU_LIMIT, "--memory", MEMORY]
+        result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=1800)
+        with out.open(encoding="utf-8") as handle:
             rows = {Path(row["submission"]).stem: row for row in csv.DictReader(handle)}
-        return assignment, {"returncode": result.returncode, "log": result.stdout + result.stderr,
-                            "rows": rows, "results": folder / "results"}
-
-    with ThreadPoolExecutor(max_workers=len(ASSIGNMENTS)) as pool:
-        return dict(pool.map(grade, ASSIGNMENTS))
+        runs[assignment] = {"returncode": result.returncode, "log": result.stdout + result.stderr,
+                            "rows": rows, "results": results, "folder": folder,
+                            "protected": protected, "hits": list(hits), "bundle": bundle}
+    assert all(hog.poll() is None for hog in cpu_hog), "the CPU hog stopped before the grading did"
+    return runs
 
 
 def test_three_assignments_with_10_to_20_points(built):
@@ -117,22 +207,56 @@ def test_reference_solutions_score_full_marks(graded, assignment):
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_wrong_submissions_get_exactly_the_expected_scores(graded, assignment):
+def test_every_case_gets_exactly_its_scores(graded, assignment):
+    """Honest wrong answers lose exactly the right points; attacks earn only their honest part;
+    a kernel that dies or a cell that is stopped is a result (status ok, exit 0)."""
     run = graded[assignment]
     assert run["returncode"] == 0, "low scores must not make grade.py fail\n" + run["log"]
-    cases = expected(assignment)
-    assert set(run["rows"]) == set(cases) | {"reference_solution"}
-    for case, spec in cases.items():
+    specs = cases(assignment)
+    assert set(run["rows"]) == set(specs) | {"reference_solution"}
+    wrong = {}
+    for case, spec in specs.items():
         row = run["rows"][case]
-        assert row["status"] == "ok", (case, row)
         got = {question: float(row[question]) for question in spec["scores"]}
-        assert got == {q: float(v) for q, v in spec["scores"].items()}, (case, spec["why"])
+        if row["status"] != "ok" or got != {q: float(v) for q, v in spec["scores"].items()}:
+            wrong[case] = (row["status"], got, spec["scores"], row["notes"], spec["why"])
         assert float(row["total"]) == sum(got.values())
+    assert not wrong, wrong
     # every question has a hidden test that public-test-only work fails
     public_only = run["rows"]["public_tests_only"]
     maximum = run["rows"]["reference_solution"]
-    for question in cases["public_tests_only"]["scores"]:
+    for question in specs["public_tests_only"]["scores"]:
         assert 0 < float(public_only[question]) < float(maximum[question]), question
+
+
+def test_attacks_change_nothing_outside_the_sandbox(graded):
+    """The bundle and the instructor's source are unchanged, the network server was never
+    reached, no results file appeared in the output folders, and the feedback holds no test code."""
+    for assignment, run in graded.items():
+        for path, before in run["protected"].items():
+            assert path.exists() and digest(path) == before, f"{path} was changed by a submission"
+        assert run["hits"] == [], "a submission reached the network"
+        extra = {p.name for p in (run["folder"] / "out").iterdir()} - {"scores.csv"}
+        extra |= {p.name for p in run["results"].iterdir()} - {f"{c}.json" for c in run["rows"]}
+        assert not extra, f"files written by a submission: {extra}"
+        hidden = [test.name for test in hidden_tests(run["bundle"])]
+        for path in run["results"].glob("*.json"):
+            text = path.read_text(encoding="utf-8")
+            assert "def test_" not in text and "test_case" not in text, path
+            assert not any(name in text for name in hidden), path
+
+
+def test_notes_say_which_question_was_stopped_or_lost_its_kernel(graded):
+    rows = graded["hw01_bernoulli_to_bce"]["rows"]
+    assert re.search(rf"q4: cell \d+ stopped after {CPU_LIMIT} s CPU", rows["infinite_loop"]["notes"])
+    assert re.search(r"q3: cell \d+: the kernel exited with status 0", rows["os_exit_in_a_cell"]["notes"])
+    assert "SIGSEGV" in rows["segfault_in_a_cell"]["notes"]
+    assert re.search(r"q1: the kernel was killed by signal SIGKILL during a test's call to bernoulli_likelihood",
+                     rows["kills_kernel_during_hidden_test"]["notes"])
+    assert re.search(rf"q5: cell \d+: stopped after {CPU_LIMIT} s CPU \(the kernel ignored the limit",
+                     rows["ignores_the_cpu_limit"]["notes"])
+    assert re.search(r"q4: cell \d+ ran out of memory \(1 GiB limit\)", rows["memory_bomb"]["notes"])
+    assert rows["reference_solution"]["notes"] == "" and rows["sign_error"]["notes"] == ""
 
 
 def solution_lines(source: Path) -> set[str]:
@@ -215,57 +339,75 @@ def test_hidden_failures_say_what_failed_not_the_answer(graded, assignment):
     failures = 0
     for path in sorted(graded[assignment]["results"].glob("*.json")):
         for test in json.loads(path.read_text(encoding="utf-8"))["tests"]:
-            if test.get("visibility") != "hidden":
+            if not test["hidden"] or test["passed"]:
                 continue
-            for block in re.split(r"\n\s*(?=\w+ - \d+ result:)", test.get("output", "")):
-                if "Test case failed" not in block:
-                    continue
-                failures += 1
-                # the last line names the property that failed (or the error the code raised)
-                assert re.fullmatch(r"\w+: \S.*", block.strip().splitlines()[-1].strip()), (path.name, block)
-                for value in values:
-                    for shown in (f"{value:.3f}", f"{value:.4f}", repr(value)):
-                        assert shown not in block, (path.name, shown, block)
+            failures += 1
+            # the message names the property that failed (or the error the code raised)
+            assert re.fullmatch(r"\w+: \S.*", test["message"], re.S), (path.name, test)
+            for value in values:
+                for shown in (f"{value:.3f}", f"{value:.4f}", repr(value)):
+                    assert shown not in test["message"], (path.name, shown, test)
     assert failures >= 5
+
+
+def grade(assignment, submissions, out, bundle, *options, env=None):
+    return subprocess.run([sys.executable, str(COURSEWORK / "grade.py"), assignment, str(submissions),
+                           "--out", str(out), "--autograder", str(bundle), *options],
+                          cwd=ROOT, capture_output=True, text=True, env=env)
 
 
 def test_grade_exit_status_only_reflects_grading_failures(built, tmp_path):
     assignment = "hw01_bernoulli_to_bce"
     submissions = tmp_path / "submissions"
-    submissions_as_notebooks(assignment, submissions, only="function_raises")
+    submissions.mkdir()
+    spec = cases(assignment)["function_raises"]
+    (submissions / "function_raises.ipynb").write_text(
+        json.dumps(make_submission(built, assignment, spec, {})), encoding="utf-8")
     (submissions / "not_a_notebook.ipynb").write_text("{ this is not json", encoding="utf-8")
     bundle = built / assignment / "autograder" / f"{assignment}-autograder.zip"
 
-    # a whole-submission time limit too short to finish: scored 0 and reported, exit 0
+    # the whole-submission wall-clock backstop: scored 0 and reported, exit 0
     out = tmp_path / "short.csv"
-    result = subprocess.run([sys.executable, str(COURSEWORK / "grade.py"), assignment, str(submissions),
-                             "--out", str(out), "--autograder", str(bundle),
-                             "--submission-timeout", "1"], cwd=ROOT, capture_output=True, text=True)
+    result = grade(assignment, submissions, out, bundle, "--submission-timeout", "0.01")
     assert result.returncode == 0, result.stdout + result.stderr
     rows = {row["submission"]: row for row in csv.DictReader(out.open(encoding="utf-8"))}
     assert rows["function_raises.ipynb"]["status"] == "timed-out"
+    assert "backstop" in rows["function_raises.ipynb"]["notes"]
     assert rows["not_a_notebook.ipynb"]["status"] == "unreadable"
     assert all(float(row["total"]) == 0 for row in rows.values())
 
-    # a broken autograder bundle is a grading failure: exit 1, but the CSV is still written
+    # a broken autograder bundle is a fault of the grader: exit 1, but the CSV is still written
     broken = tmp_path / "broken.zip"
     with zipfile.ZipFile(bundle) as good, zipfile.ZipFile(broken, "w") as bad:
         for name in good.namelist():
-            bad.writestr(name, "{ broken" if name == "otter_config.json" else good.read(name))
+            bad.writestr(name, "def broken(:" if name == "tests/q1.py" else good.read(name))
     (submissions / "not_a_notebook.ipynb").unlink()
     out = tmp_path / "broken.csv"
-    result = subprocess.run([sys.executable, str(COURSEWORK / "grade.py"), assignment, str(submissions),
-                             "--out", str(out), "--autograder", str(broken)],
-                            cwd=ROOT, capture_output=True, text=True)
+    result = grade(assignment, submissions, out, broken)
     assert result.returncode == 1, result.stdout + result.stderr
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
     assert [row["status"] for row in rows] == ["grading-error"]
 
     # no autograder bundle at all: a usage error
-    result = subprocess.run([sys.executable, str(COURSEWORK / "grade.py"), "no_such_assignment",
-                             str(submissions), "--out", str(tmp_path / "x.csv")],
-                            cwd=ROOT, capture_output=True, text=True)
+    result = grade("no_such_assignment", submissions, tmp_path / "x.csv", tmp_path / "none.zip")
     assert result.returncode == 2
+
+
+def test_grade_refuses_to_run_without_a_sandbox(built, tmp_path):
+    """With no bubblewrap on PATH grade.py refuses (exit 2) unless told --unsandboxed."""
+    assignment = "hw01_bernoulli_to_bce"
+    submissions = tmp_path / "submissions"
+    submissions.mkdir()
+    shutil.copy(built / assignment / "autograder" / f"{assignment}.ipynb", submissions / "reference.ipynb")
+    bundle = built / assignment / "autograder" / f"{assignment}-autograder.zip"
+    no_bwrap = {**os.environ, "PATH": str(tmp_path / "empty")}
+    result = grade(assignment, submissions, tmp_path / "a.csv", bundle, env=no_bwrap)
+    assert result.returncode == 2 and "REFUSING" in result.stderr, result.stderr
+    assert not (tmp_path / "a.csv").exists()
+    result = grade(assignment, submissions, tmp_path / "b.csv", bundle, "--unsandboxed", env=no_bwrap)
+    assert result.returncode == 0 and "WITHOUT a sandbox" in result.stderr, result.stdout + result.stderr
+    row = next(csv.DictReader((tmp_path / "b.csv").open(encoding="utf-8")))
+    assert row["total"] == row["possible"] == "13", row
 
 
 def test_student_notebooks_run_with_only_the_pinned_packages(built):
