@@ -31,7 +31,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+from book import ROOT  # noqa: E402  (tests/book.py, on pytest's pythonpath)
 COURSEWORK = ROOT / "coursework"
 ASSIGNMENTS = sorted(p.stem for p in (COURSEWORK / "source").glob("*.ipynb"))
 CPU_LIMIT = "5"  # CPU seconds per cell and per test; the infinite loops use this much, once each
