@@ -5,6 +5,8 @@ Usage (from the project root):
 
     .venv/bin/python coursework/build.py            # all assignments, into coursework/dist/
     .venv/bin/python coursework/build.py --dist DIR  # somewhere else (the tests do this)
+    .venv/bin/python coursework/build.py --students-only DIR   # only the student notebooks, DIR/NAME.ipynb
+                                                               # (the site build does this for its downloads)
 
 For each ``coursework/source/NAME.ipynb`` (otter-assign format) it
 
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import hashlib
 import json
 import shutil
 import subprocess
@@ -86,9 +89,31 @@ def build(source: Path, dist: Path) -> None:
     print(f"build.py: {name} -> {target}")
 
 
+def students_only(sources: list[Path], folder: Path, jobs: int) -> None:
+    """Only the student notebooks, as folder/NAME.ipynb (never the solutions or the tests), rebuilt
+    only when a source or this script changed (a stamp in the folder records what they were)."""
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    for source in sources:
+        digest.update(source.name.encode() + source.read_bytes())
+    stamp = folder / ".sources.sha256"
+    if stamp.exists() and stamp.read_text().strip() == digest.hexdigest() and all(
+            (folder / source.name).exists() for source in sources):
+        print(f"build.py: the student notebooks in {folder} are up to date")
+        return
+    with tempfile.TemporaryDirectory(prefix="students-") as work:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            list(pool.map(lambda source: build(source, Path(work)), sources))
+        folder.mkdir(parents=True, exist_ok=True)
+        for source in sources:
+            shutil.copy(Path(work) / source.stem / "student" / source.name, folder / source.name)
+    stamp.write_text(digest.hexdigest() + "\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dist", type=Path, default=HERE / "dist", help="output folder")
+    parser.add_argument("--students-only", type=Path, metavar="DIR",
+                        help="write only the student notebooks, as DIR/NAME.ipynb")
     parser.add_argument("--jobs", type=int, default=1, help="assignments built in parallel")
     parser.add_argument("names", nargs="*", help="assignments to build (default: all)")
     args = parser.parse_args(argv)
@@ -97,6 +122,9 @@ def main(argv: list[str] | None = None) -> int:
         sources = [s for s in sources if s.stem in args.names]
     if not sources:
         raise SystemExit("build.py: no source notebooks found")
+    if args.students_only:
+        students_only(sources, args.students_only.resolve(), args.jobs)
+        return 0
     args.dist.mkdir(parents=True, exist_ok=True)
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         for _ in pool.map(lambda source: build(source, args.dist.resolve()), sources):

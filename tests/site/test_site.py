@@ -137,3 +137,19 @@ def test_a_broken_reference_fails_the_build(tmp_path):
     log = result.stdout + result.stderr
     assert result.returncode != 0
     assert "no-such-label" in log, "the broken reference was not reported"
+
+
+def test_coursework_page_offers_each_student_notebook_for_download(build):
+    """_ext/coursework_downloads.py writes the student notebooks next to the Coursework page:
+    each assignment's link works and gives the student copy (no solutions, no hidden tests)."""
+    html = page("coursework")
+    sources = sorted((ROOT / "coursework" / "source").glob("*.ipynb"))
+    links = re.findall(r'<a href="(coursework/[\w-]+\.ipynb)" download', html)
+    assert sorted(links) == [f"coursework/{s.name}" for s in sources], links
+    for link in links:
+        text = (HTML / link).read_text(encoding="utf-8")
+        notebook = json.loads(text)
+        assert 'grader.check("q1")' in text, f"{link} is not a student notebook"
+        for secret in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN TESTS", "hidden=True"):
+            assert secret not in text, f"{link} contains {secret!r}"
+        assert notebook["metadata"]["kernelspec"]["name"] == "python3"
