@@ -149,7 +149,8 @@ def test_coursework_page_offers_each_student_notebook_for_download(build):
     for link in links:
         text = (HTML / link).read_text(encoding="utf-8")
         notebook = json.loads(text)
-        assert 'grader.check("q1")' in text, f"{link} is not a student notebook"
+        sources = "\n".join("".join(cell["source"]) for cell in notebook["cells"])
+        assert 'grader.check("q1")' in sources, f"{link} is not a student notebook"
         for secret in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN TESTS", "hidden=True"):
             assert secret not in text, f"{link} contains {secret!r}"
         assert notebook["metadata"]["kernelspec"]["name"] == "python3"
