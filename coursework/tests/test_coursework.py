@@ -89,12 +89,29 @@ def make_submission(built: Path, assignment: str, spec: dict, fill: dict) -> dic
     return json.loads(text)
 
 
+def needed_assignments(session) -> list[str]:
+    """The assignments the selected tests of this file use: only those named in the selected
+    tests' parameters when every selected test here is parametrized by an assignment (so
+    ``pytest -k hw04`` builds and grades hw04 alone), otherwise all of them."""
+    needed = set()
+    for item in session.items:
+        if Path(str(item.fspath)).resolve() != Path(__file__).resolve():
+            continue
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if "assignment" not in params:
+            return ASSIGNMENTS
+        needed.add(params["assignment"])
+    return sorted(needed) or ASSIGNMENTS
+
+
 @pytest.fixture(scope="session")
-def built(tmp_path_factory) -> Path:
-    """Every assignment regenerated from its source into a temporary dist folder."""
+def built(request, tmp_path_factory) -> Path:
+    """Every assignment the selected tests need, regenerated from its source into a temporary
+    dist folder."""
     dist = tmp_path_factory.mktemp("dist")
     result = subprocess.run([sys.executable, str(COURSEWORK / "build.py"), "--dist", str(dist),
-                             "--jobs", "3"], cwd=ROOT, capture_output=True, text=True)
+                             "--jobs", "3", *needed_assignments(request.session)],
+                            cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     return dist
 
@@ -139,11 +156,11 @@ def digest(path: Path) -> str:
 
 
 @pytest.fixture(scope="session")
-def graded(built, answer_server, cpu_hog, tmp_path_factory) -> dict:
+def graded(request, built, answer_server, cpu_hog, tmp_path_factory) -> dict:
     """grade.py run on each assignment's cases plus its reference solutions, under load."""
     port, hits = answer_server
     runs = {}
-    for assignment in ASSIGNMENTS:
+    for assignment in needed_assignments(request.session):
         folder = tmp_path_factory.mktemp(assignment)
         submissions, out, results = folder / "submissions", folder / "out" / "scores.csv", folder / "results"
         submissions.mkdir()
@@ -173,8 +190,9 @@ def graded(built, answer_server, cpu_hog, tmp_path_factory) -> dict:
     return runs
 
 
-def test_three_assignments_with_10_to_20_points(built):
-    assert ASSIGNMENTS == ["hw01_bernoulli_to_bce", "hw02_numerical_care", "hw03_training"]
+def test_four_assignments_with_10_to_20_points(built):
+    assert ASSIGNMENTS == ["hw01_bernoulli_to_bce", "hw02_numerical_care", "hw03_training",
+                           "hw04_weights_and_calibration"]
     sys.path.insert(0, str(COURSEWORK))
     try:
         from grade import questions_of
@@ -323,7 +341,35 @@ ANSWERS = {  # values a failing hidden test must not reveal
     "hw01_bernoulli_to_bce": [-math.log(0.85), math.log(2)],
     "hw02_numerical_care": [-math.log(1e-7)],
     "hw03_training": [],  # the baseline depends on the data; computed in the test below
+    "hw04_weights_and_calibration": [],  # the Brier score and temperatures: computed below
 }
+
+
+def hw04_answers() -> list[float]:
+    """hw04's Brier score of the given predictions, and the temperatures that minimise the BCE
+    on the given data and on the hidden q4 test's data (same seeds and recipes as there)."""
+    import numpy as np
+
+    def sigmoid(z):
+        return 0.5 * (1 + np.tanh(z / 2))  # no overflow for large |z|
+
+    def temperature(y, z):
+        low, high = 1e-4, 1e4  # bisection on the slope of the mean BCE in s = 1 / T
+        for _ in range(200):
+            middle = (low + high) / 2
+            low, high = (middle, high) if np.mean((sigmoid(middle * z) - y) * z) < 0 else (low, middle)
+        return 2 / (low + high)
+
+    rng = np.random.default_rng(2026)
+    true_logits = rng.normal(0, 2, size=1000)
+    y_val = (rng.random(1000) < sigmoid(true_logits)).astype(float)
+    z_val = 2 * true_logits
+    rng = np.random.default_rng(44)
+    true_logits = rng.normal(0.3, 1.5, size=3000)
+    y_hidden = (rng.random(3000) < sigmoid(true_logits)).astype(float)
+    z_hidden = 3 * true_logits + rng.normal(0, 1, size=3000)
+    return [float(np.mean((sigmoid(z_val) - y_val) ** 2)), float(temperature(y_val, z_val)),
+            float(temperature(y_hidden, z_hidden))]
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
@@ -336,6 +382,8 @@ def test_hidden_failures_say_what_failed_not_the_answer(graded, assignment):
         order = np.random.default_rng(2026).permutation(len(target))
         p, y_test = target[order[:400]].mean(), target[order[400:]]
         values.append(float(-np.mean(y_test * np.log(p) + (1 - y_test) * np.log(1 - p))))
+    if assignment == "hw04_weights_and_calibration":
+        values += hw04_answers()
     failures = 0
     for path in sorted(graded[assignment]["results"].glob("*.json")):
         for test in json.loads(path.read_text(encoding="utf-8"))["tests"]:
