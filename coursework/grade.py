@@ -67,6 +67,7 @@ WORKER = HERE / "kernel_worker.py"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 MAX_REPLY = 64 * 2**20  # bytes: a longer reply is a misbehaving kernel
 MAX_RESTARTS = 3  # kernels started again after one died, per submission
+SANDBOX_FOLDER = 64 * 2**20  # bytes: each writable folder in the sandbox (/home/student, /tmp, /dev/shm)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -263,11 +264,15 @@ def sandbox_command(work: Path, memory: int) -> list[str]:
             command += ["--ro-bind", str(target), str(target)]
     for path in ("/etc/ld.so.cache", "/etc/localtime", "/etc/passwd", "/etc/group"):
         command += ["--ro-bind-try", path, path]
-    command += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    # Every writable place is a tmpfs of at most 64 MiB (bwrap's own root, /dev and a tmpfs
+    # without --size would take up to half the machine's RAM): /dev and / are made read-only.
+    size = ["--size", str(SANDBOX_FOLDER)]
+    command += ["--proc", "/proc", "--dev", "/dev", *size, "--tmpfs", "/dev/shm", "--remount-ro", "/dev",
+                *size, "--tmpfs", "/tmp"]
     for path in _python_paths():
         command += ["--ro-bind", str(path), str(path)]
     command += ["--ro-bind", str(WORKER), "/grader/kernel_worker.py",
-                "--size", str(64 * 2**20), "--tmpfs", "/home/student", "--chdir", "/home/student",
+                *size, "--tmpfs", "/home/student", "--remount-ro", "/", "--chdir", "/home/student",
                 "--clearenv", "--setenv", "HOME", "/home/student",
                 "--setenv", "PATH", f"{python.parent}:/usr/bin:/bin",
                 "--setenv", "LANG", "C.UTF-8", "--setenv", "MPLBACKEND", "Agg",
@@ -320,6 +325,7 @@ class Kernel:
     def __init__(self, settings: "Settings"):
         self.settings = settings
         self.process = None
+        self.ready = False
         self.next_id = 0
         self.work = Path(tempfile.mkdtemp(prefix="grade-kernel-"))
 
@@ -348,9 +354,11 @@ class Kernel:
         os.close(from_worker_w)
         self.to_worker, self.from_worker = to_worker_w, from_worker_r
         self.buffer = b""
+        self.ready = False
         reply = self._receive(None, cpu_limit=None)  # the worker says it is ready
         if not reply.get("ready"):
             raise KernelDied("the kernel did not start")
+        self.ready = True  # from now on the student's code runs, and may write anything to stderr
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
@@ -379,7 +387,7 @@ class Kernel:
         self.process.wait()
         code = self.process.returncode
         stderr = self.process.stderr.read().decode("utf-8", "replace").strip() if self.process.stderr else ""
-        if "bwrap:" in stderr:  # the sandbox itself failed: a fault of the grader's machine
+        if "bwrap:" in stderr and not self.ready:  # the sandbox failed to start: the grader's fault
             raise RuntimeError("bubblewrap failed: " + stderr[-300:])
         # a signal shows as a negative code, or (through bubblewrap's own init) as 128 + signal
         number = -code if code is not None and code < 0 else code - 128 if code and code > 128 else 0
@@ -405,7 +413,7 @@ class Kernel:
                         reply = json.loads(data)
                         if not isinstance(reply, dict):
                             raise ValueError
-                    except ValueError:
+                    except (ValueError, RecursionError):  # RecursionError: JSON nested too deeply
                         self.stop()
                         raise KernelDied("the kernel sent a malformed reply (killed)") from None
                     if reply.get("id") == request_id:
@@ -635,7 +643,7 @@ def grade_one(submission: Path, tests: dict[str, list], given: dict, settings: S
         if not isinstance(notebook, dict) or not isinstance(notebook.get("cells", []), list):
             raise ValueError("not a notebook")
         cells = code_cells(notebook)
-    except (OSError, UnicodeDecodeError, ValueError):
+    except (OSError, UnicodeDecodeError, ValueError, TypeError, AttributeError, RecursionError):
         row["status"] = "unreadable"
         return row
 
