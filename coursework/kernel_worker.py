@@ -64,9 +64,19 @@ import numpy as np  # noqa: E402  (after the fd set-up: numpy may print at impor
 from IPython.core.interactiveshell import InteractiveShell  # noqa: E402
 from traitlets.config import Config  # noqa: E402
 
+
+
+class _Shell(InteractiveShell):
+    """IPython's shell without a front end: ``%matplotlib inline`` (or any GUI) must not stop the
+    rest of a cell, as it would in the bare InteractiveShell (NotImplementedError)."""
+
+    def enable_gui(self, gui=None):
+        pass
+
+
 _config = Config()
 _config.HistoryManager.enabled = False
-_shell = InteractiveShell.instance(config=_config)
+_shell = _Shell.instance(config=_config)
 
 
 class CPUTimeLimit(BaseException):
