@@ -67,6 +67,7 @@ WORKER = HERE / "kernel_worker.py"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 MAX_REPLY = 64 * 2**20  # bytes: a longer reply is a misbehaving kernel
 MAX_RESTARTS = 3  # kernels started again after one died, per submission
+MAX_MESSAGE = 5000  # characters of an exception or warning message the tests see
 SANDBOX_FOLDER = 64 * 2**20  # bytes: each writable folder in the sandbox (/home/student, /tmp, /dev/shm)
 
 
@@ -232,8 +233,9 @@ def _exception(described: dict) -> Exception:
     """The grader-side exception for one the student's code raised: the same built-in class
     (so that a test's ``except ValueError`` works), never the student's own class."""
     cls = getattr(builtins, str(described.get("type")), None)
-    message = str(described.get("message", ""))[:500]
-    if isinstance(cls, type) and issubclass(cls, Exception):
+    message = str(described.get("message", ""))[:MAX_MESSAGE]
+    # StopIteration would silently end a loop in a test (map, next, a generator) instead of failing it
+    if isinstance(cls, type) and issubclass(cls, Exception) and cls not in (StopIteration, StopAsyncIteration):
         try:
             return cls(message)
         except Exception:  # a built-in class that needs other arguments (UnicodeDecodeError...)
@@ -615,7 +617,7 @@ class Grading:
             cls = getattr(builtins, str(category), None)
             if not (isinstance(cls, type) and issubclass(cls, Warning)):
                 cls = RuntimeWarning
-            warnings.warn(str(message)[:500], cls, stacklevel=2)
+            warnings.warn(str(message)[:MAX_MESSAGE], cls, stacklevel=2)
         if "raised" in reply and isinstance(reply["raised"], dict):
             raise _exception(reply["raised"])
         if "failed" in reply:

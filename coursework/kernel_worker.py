@@ -180,7 +180,7 @@ def _builtin_name(cls, base) -> str:
 
 def _describe(error: BaseException) -> dict:
     try:
-        message = str(error)[:500]
+        message = str(error)[:5000]
     except BaseException:
         message = "(the message could not be read)"
     return {"type": _builtin_name(type(error), BaseException), "name": type(error).__name__,
@@ -249,7 +249,7 @@ def _call(request: dict) -> dict:
             pass
         except BaseException as error:  # noqa: B036 - everything the student's code raises
             reply["raised"] = _describe(error)
-    reply["warnings"] = [[_builtin_name(w.category, Warning), str(w.message)[:500]]
+    reply["warnings"] = [[_builtin_name(w.category, Warning), str(w.message)[:5000]]
                          for w in caught[:20]]
     reply["cpu"] = _cpu() - start
     reply["stopped"] = _state["stopped"]
