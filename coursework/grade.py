@@ -197,7 +197,7 @@ def decode(data, kernel: "Kernel | None" = None, name: str = "", depth: int = 0)
     (tag, inner), = data.items()
     if tag in ("__ndarray__", "__npscalar__"):
         array = np.load(io.BytesIO(base64.b64decode(inner, validate=True)), allow_pickle=False)
-        if array.dtype.kind not in "biufcUS" or array.dtype.fields is not None:
+        if array.dtype.kind not in "biufcUS" or array.dtype.fields is not None or array.dtype.itemsize == 0:
             raise ValueError("unexpected dtype")
         return array[()] if tag == "__npscalar__" else array
     if tag == "__tuple__" and isinstance(inner, list):
@@ -257,6 +257,8 @@ def sandbox_command(work: Path, memory: int) -> list[str]:
     command = ["bwrap", "--unshare-user", "--uid", "65534", "--gid", "65534",  # nobody, no capabilities
                "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
                "--unshare-cgroup-try", "--die-with-parent", "--new-session",
+               # no user namespace inside: in one the student could mount a tmpfs without a size limit
+               *(["--disable-userns"] if _bwrap_can_disable_userns() else []),
                "--ro-bind", "/usr", "/usr"]
     for link in ("bin", "lib", "lib64", "sbin"):
         target = Path("/" + link)
@@ -290,6 +292,19 @@ def unsandboxed_command(work: Path) -> list[str]:
     home = work / "home"
     home.mkdir(exist_ok=True)
     return [sys.executable, "-I", str(WORKER)]
+
+
+_DISABLE_USERNS: list[bool] = []
+
+
+def _bwrap_can_disable_userns() -> bool:
+    """bubblewrap 0.8 and later can forbid user namespaces inside the sandbox (--disable-userns)."""
+    if not _DISABLE_USERNS:
+        probe = subprocess.run(["bwrap", "--unshare-user", "--disable-userns", "--ro-bind", "/", "/",
+                                "--dev", "/dev", "--proc", "/proc", "--unshare-pid", "true"],
+                               capture_output=True, text=True)
+        _DISABLE_USERNS.append(probe.returncode == 0)
+    return _DISABLE_USERNS[0]
 
 
 def sandbox_available() -> tuple[bool, str]:
@@ -795,6 +810,9 @@ def main(argv: list[str] | None = None) -> int:
                   "network and see each other's files. Install bubblewrap, or pass --unsandboxed\n"
                   "if you accept that risk.", file=sys.stderr)
             return 2
+        if not _bwrap_can_disable_userns():
+            print("grade.py: WARNING: this bubblewrap is older than 0.8 (no --disable-userns): a student's code "
+                  "can mount a tmpfs of its own and fill the machine's memory.", file=sys.stderr)
     else:
         print("grade.py: WARNING: grading WITHOUT a sandbox (--unsandboxed): the students' code "
               "runs with your permissions.", file=sys.stderr)
