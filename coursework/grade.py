@@ -642,6 +642,39 @@ class Grading:
         return decode(reply["result"], None, "")
 
 
+def _address_space() -> int:
+    """Bytes of address space this process uses now (VmSize)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+@contextlib.contextmanager
+def grader_memory_limit(headroom: int):
+    """While a test runs here, this process may grow by at most ``headroom`` bytes: a test computes
+    with the submission's values (``X_train @ w + b`` with ``b`` of shape (n, 1, 1) broadcasts to
+    gigabytes), and without a limit that would take the grading machine's memory.  Past it the
+    test gets MemoryError and fails."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    limit = _address_space() + headroom
+    for bound in (soft, hard):
+        if bound != resource.RLIM_INFINITY:
+            limit = min(limit, bound)
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    except (ValueError, OSError):
+        yield
+        return
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
 def code_cells(notebook: dict) -> list[str]:
     cells = []
     for cell in notebook.get("cells", []):
@@ -693,10 +726,13 @@ def grade_one(submission: Path, tests: dict[str, list], given: dict, settings: S
                 environment.update({name: value for name, value in student.items()})
                 passed, message = True, ""
                 try:
-                    with warnings.catch_warnings():
+                    with warnings.catch_warnings(), grader_memory_limit(max(2**30, 2 * settings.memory)):
                         case.body.call_func(environment)
                 except Exception as error:  # the test failed (or the student's code raised)
                     passed, message = False, f"{type(error).__name__}: {str(error)[:300]}"
+                    if isinstance(error, MemoryError):
+                        grading.note(f"{question}: a test ran out of memory in the grader "
+                                     "(the submission's values are too large)")
                 if passed:
                     row[question] += float(case.points)
                 feedback.append({"question": question, "test": case.name, "hidden": bool(case.hidden),
