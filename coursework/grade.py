@@ -234,8 +234,10 @@ def _exception(described: dict) -> Exception:
     (so that a test's ``except ValueError`` works), never the student's own class."""
     cls = getattr(builtins, str(described.get("type")), None)
     message = str(described.get("message", ""))[:MAX_MESSAGE]
-    # StopIteration would silently end a loop in a test (map, next, a generator) instead of failing it
-    if isinstance(cls, type) and issubclass(cls, Exception) and cls not in (StopIteration, StopAsyncIteration):
+    # StopIteration would silently end a loop in a test (map, next, a generator) instead of failing
+    # it; MemoryError is kept for the grader's own limit (see grader_memory_limit)
+    if isinstance(cls, type) and issubclass(cls, Exception) \
+            and cls not in (StopIteration, StopAsyncIteration, MemoryError):
         try:
             return cls(message)
         except Exception:  # a built-in class that needs other arguments (UnicodeDecodeError...)

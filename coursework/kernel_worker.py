@@ -118,7 +118,8 @@ def _npy(array) -> str:
 
 def encode(value, depth=0):
     """Plain data only: None, bool, int, float, str, list, tuple, dict with str keys, numpy
-    arrays and scalars of numbers or strings.  Anything else is sent as an opaque marker."""
+    arrays and scalars of numbers or strings, and objects that convert to such an array (a pandas
+    Series arrives as its numbers).  Anything else is sent as an opaque marker."""
     if depth > 30:
         return {"__opaque__": "nested too deeply"}
     kind = type(value)
@@ -147,6 +148,11 @@ def encode(value, depth=0):
         return {"__list__": [encode(item, depth + 1) for item in value]}
     if isinstance(value, dict) and all(type(key) is str for key in value):
         return {"__dict__": {key: encode(item, depth + 1) for key, item in value.items()}}
+    if hasattr(kind, "__array__") and not isinstance(value, type):  # a pandas Series...: its numbers
+        array = np.asarray(value)
+        if type(array) is np.ndarray and array.dtype.kind in "biufcUS" and array.dtype.fields is None:
+            return {"__ndarray__": _npy(array)}
+        return {"__opaque__": f"{kind.__name__} that is not an array of numbers"}
     if callable(value):
         return {"__callable__": type(value).__name__}
     return {"__opaque__": type(value).__name__}
