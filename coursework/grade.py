@@ -345,6 +345,7 @@ class Kernel:
         self.settings = settings
         self.process = None
         self.ready = False
+        self.last_cpu = 0.0
         self.next_id = 0
         self.work = Path(tempfile.mkdtemp(prefix="grade-kernel-"))
 
@@ -469,7 +470,11 @@ class Kernel:
                 view = view[written:]
         except BrokenPipeError:
             raise KernelDied(f"the kernel {self._death()}") from None
-        return self._receive(self.next_id, cpu_limit)
+        start = _process_tree_cpu(self.process.pid)
+        reply = self._receive(self.next_id, cpu_limit)
+        # measured from outside: the kernel's own "cpu" figure is the student's to forge
+        self.last_cpu = max(0.0, _process_tree_cpu(self.process.pid) - start)
+        return reply
 
 
 class StudentFunction:
@@ -624,7 +629,9 @@ class Grading:
         except KernelDied as error:
             self.note(f"{self.question}: {error} during a test's call to {name}")
             raise
-        self.budget -= float(reply.get("cpu") or 0) if isinstance(reply.get("cpu"), (int, float)) else 0
+        reported = reply.get("cpu")
+        reported = float(reported) if type(reported) in (int, float) and 0 <= reported < 1e9 else 0.0  # not NaN
+        self.budget -= max(reported, self.kernel.last_cpu)
         if reply.get("stopped"):
             self.budget = 0
             self.note(f"{self.question}: a test's call to {name} stopped after "
