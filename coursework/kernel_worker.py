@@ -65,7 +65,6 @@ from IPython.core.interactiveshell import InteractiveShell  # noqa: E402
 from traitlets.config import Config  # noqa: E402
 
 
-
 class _Shell(InteractiveShell):
     """IPython's shell without a front end: ``%matplotlib inline`` (or any GUI) must not stop the
     rest of a cell, as it would in the bare InteractiveShell (NotImplementedError)."""
