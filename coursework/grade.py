@@ -67,6 +67,8 @@ WORKER = HERE / "kernel_worker.py"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 MAX_REPLY = 64 * 2**20  # bytes: a longer reply is a misbehaving kernel
 MAX_RESTARTS = 3  # kernels started again after one died, per submission
+MAX_MESSAGE = 5000  # characters of an exception or warning message the tests see
+SANDBOX_FOLDER = 64 * 2**20  # bytes: each writable folder in the sandbox (/home/student, /tmp, /dev/shm)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -195,7 +197,7 @@ def decode(data, kernel: "Kernel | None" = None, name: str = "", depth: int = 0)
     (tag, inner), = data.items()
     if tag in ("__ndarray__", "__npscalar__"):
         array = np.load(io.BytesIO(base64.b64decode(inner, validate=True)), allow_pickle=False)
-        if array.dtype.kind not in "biufcUS" or array.dtype.fields is not None:
+        if array.dtype.kind not in "biufcUS" or array.dtype.fields is not None or array.dtype.itemsize == 0:
             raise ValueError("unexpected dtype")
         return array[()] if tag == "__npscalar__" else array
     if tag == "__tuple__" and isinstance(inner, list):
@@ -231,8 +233,11 @@ def _exception(described: dict) -> Exception:
     """The grader-side exception for one the student's code raised: the same built-in class
     (so that a test's ``except ValueError`` works), never the student's own class."""
     cls = getattr(builtins, str(described.get("type")), None)
-    message = str(described.get("message", ""))[:500]
-    if isinstance(cls, type) and issubclass(cls, Exception):
+    message = str(described.get("message", ""))[:MAX_MESSAGE]
+    # StopIteration would silently end a loop in a test (map, next, a generator) instead of failing
+    # it; MemoryError is kept for the grader's own limit (see grader_memory_limit)
+    if isinstance(cls, type) and issubclass(cls, Exception) \
+            and cls not in (StopIteration, StopAsyncIteration, MemoryError):
         try:
             return cls(message)
         except Exception:  # a built-in class that needs other arguments (UnicodeDecodeError...)
@@ -254,6 +259,8 @@ def sandbox_command(work: Path, memory: int) -> list[str]:
     command = ["bwrap", "--unshare-user", "--uid", "65534", "--gid", "65534",  # nobody, no capabilities
                "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
                "--unshare-cgroup-try", "--die-with-parent", "--new-session",
+               # no user namespace inside: in one the student could mount a tmpfs without a size limit
+               *(["--disable-userns"] if _bwrap_can_disable_userns() else []),
                "--ro-bind", "/usr", "/usr"]
     for link in ("bin", "lib", "lib64", "sbin"):
         target = Path("/" + link)
@@ -263,11 +270,15 @@ def sandbox_command(work: Path, memory: int) -> list[str]:
             command += ["--ro-bind", str(target), str(target)]
     for path in ("/etc/ld.so.cache", "/etc/localtime", "/etc/passwd", "/etc/group"):
         command += ["--ro-bind-try", path, path]
-    command += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    # Every writable place is a tmpfs of at most 64 MiB (bwrap's own root, /dev and a tmpfs
+    # without --size would take up to half the machine's RAM): /dev and / are made read-only.
+    size = ["--size", str(SANDBOX_FOLDER)]
+    command += ["--proc", "/proc", "--dev", "/dev", *size, "--tmpfs", "/dev/shm", "--remount-ro", "/dev",
+                *size, "--tmpfs", "/tmp"]
     for path in _python_paths():
         command += ["--ro-bind", str(path), str(path)]
     command += ["--ro-bind", str(WORKER), "/grader/kernel_worker.py",
-                "--size", str(64 * 2**20), "--tmpfs", "/home/student", "--chdir", "/home/student",
+                *size, "--tmpfs", "/home/student", "--remount-ro", "/", "--chdir", "/home/student",
                 "--clearenv", "--setenv", "HOME", "/home/student",
                 "--setenv", "PATH", f"{python.parent}:/usr/bin:/bin",
                 "--setenv", "LANG", "C.UTF-8", "--setenv", "MPLBACKEND", "Agg",
@@ -283,6 +294,19 @@ def unsandboxed_command(work: Path) -> list[str]:
     home = work / "home"
     home.mkdir(exist_ok=True)
     return [sys.executable, "-I", str(WORKER)]
+
+
+_DISABLE_USERNS: list[bool] = []
+
+
+def _bwrap_can_disable_userns() -> bool:
+    """bubblewrap 0.8 and later can forbid user namespaces inside the sandbox (--disable-userns)."""
+    if not _DISABLE_USERNS:
+        probe = subprocess.run(["bwrap", "--unshare-user", "--disable-userns", "--ro-bind", "/", "/",
+                                "--dev", "/dev", "--proc", "/proc", "--unshare-pid", "true"],
+                               capture_output=True, text=True)
+        _DISABLE_USERNS.append(probe.returncode == 0)
+    return _DISABLE_USERNS[0]
 
 
 def sandbox_available() -> tuple[bool, str]:
@@ -320,6 +344,8 @@ class Kernel:
     def __init__(self, settings: "Settings"):
         self.settings = settings
         self.process = None
+        self.ready = False
+        self.last_cpu = 0.0
         self.next_id = 0
         self.work = Path(tempfile.mkdtemp(prefix="grade-kernel-"))
 
@@ -348,9 +374,11 @@ class Kernel:
         os.close(from_worker_w)
         self.to_worker, self.from_worker = to_worker_w, from_worker_r
         self.buffer = b""
+        self.ready = False
         reply = self._receive(None, cpu_limit=None)  # the worker says it is ready
         if not reply.get("ready"):
             raise KernelDied("the kernel did not start")
+        self.ready = True  # from now on the student's code runs, and may write anything to stderr
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
@@ -379,7 +407,7 @@ class Kernel:
         self.process.wait()
         code = self.process.returncode
         stderr = self.process.stderr.read().decode("utf-8", "replace").strip() if self.process.stderr else ""
-        if "bwrap:" in stderr:  # the sandbox itself failed: a fault of the grader's machine
+        if "bwrap:" in stderr and not self.ready:  # the sandbox failed to start: the grader's fault
             raise RuntimeError("bubblewrap failed: " + stderr[-300:])
         # a signal shows as a negative code, or (through bubblewrap's own init) as 128 + signal
         number = -code if code is not None and code < 0 else code - 128 if code and code > 128 else 0
@@ -405,7 +433,7 @@ class Kernel:
                         reply = json.loads(data)
                         if not isinstance(reply, dict):
                             raise ValueError
-                    except ValueError:
+                    except (ValueError, RecursionError):  # RecursionError: JSON nested too deeply
                         self.stop()
                         raise KernelDied("the kernel sent a malformed reply (killed)") from None
                     if reply.get("id") == request_id:
@@ -442,7 +470,11 @@ class Kernel:
                 view = view[written:]
         except BrokenPipeError:
             raise KernelDied(f"the kernel {self._death()}") from None
-        return self._receive(self.next_id, cpu_limit)
+        start = _process_tree_cpu(self.process.pid)
+        reply = self._receive(self.next_id, cpu_limit)
+        # measured from outside: the kernel's own "cpu" figure is the student's to forge
+        self.last_cpu = max(0.0, _process_tree_cpu(self.process.pid) - start)
+        return reply
 
 
 class StudentFunction:
@@ -597,7 +629,9 @@ class Grading:
         except KernelDied as error:
             self.note(f"{self.question}: {error} during a test's call to {name}")
             raise
-        self.budget -= float(reply.get("cpu") or 0) if isinstance(reply.get("cpu"), (int, float)) else 0
+        reported = reply.get("cpu")
+        reported = float(reported) if type(reported) in (int, float) and 0 <= reported < 1e9 else 0.0  # not NaN
+        self.budget -= max(reported, self.kernel.last_cpu)
         if reply.get("stopped"):
             self.budget = 0
             self.note(f"{self.question}: a test's call to {name} stopped after "
@@ -607,7 +641,7 @@ class Grading:
             cls = getattr(builtins, str(category), None)
             if not (isinstance(cls, type) and issubclass(cls, Warning)):
                 cls = RuntimeWarning
-            warnings.warn(str(message)[:500], cls, stacklevel=2)
+            warnings.warn(str(message)[:MAX_MESSAGE], cls, stacklevel=2)
         if "raised" in reply and isinstance(reply["raised"], dict):
             raise _exception(reply["raised"])
         if "failed" in reply:
@@ -615,6 +649,39 @@ class Grading:
         if "result" not in reply:
             raise StudentError("the kernel returned no result")
         return decode(reply["result"], None, "")
+
+
+def _address_space() -> int:
+    """Bytes of address space this process uses now (VmSize)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+@contextlib.contextmanager
+def grader_memory_limit(headroom: int):
+    """While a test runs here, this process may grow by at most ``headroom`` bytes: a test computes
+    with the submission's values (``X_train @ w + b`` with ``b`` of shape (n, 1, 1) broadcasts to
+    gigabytes), and without a limit that would take the grading machine's memory.  Past it the
+    test gets MemoryError and fails."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    limit = _address_space() + headroom
+    for bound in (soft, hard):
+        if bound != resource.RLIM_INFINITY:
+            limit = min(limit, bound)
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    except (ValueError, OSError):
+        yield
+        return
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
 
 
 def code_cells(notebook: dict) -> list[str]:
@@ -635,7 +702,7 @@ def grade_one(submission: Path, tests: dict[str, list], given: dict, settings: S
         if not isinstance(notebook, dict) or not isinstance(notebook.get("cells", []), list):
             raise ValueError("not a notebook")
         cells = code_cells(notebook)
-    except (OSError, UnicodeDecodeError, ValueError):
+    except (OSError, UnicodeDecodeError, ValueError, TypeError, AttributeError, RecursionError):
         row["status"] = "unreadable"
         return row
 
@@ -668,10 +735,13 @@ def grade_one(submission: Path, tests: dict[str, list], given: dict, settings: S
                 environment.update({name: value for name, value in student.items()})
                 passed, message = True, ""
                 try:
-                    with warnings.catch_warnings():
+                    with warnings.catch_warnings(), grader_memory_limit(max(2**30, 2 * settings.memory)):
                         case.body.call_func(environment)
                 except Exception as error:  # the test failed (or the student's code raised)
                     passed, message = False, f"{type(error).__name__}: {str(error)[:300]}"
+                    if isinstance(error, MemoryError):
+                        grading.note(f"{question}: a test ran out of memory in the grader "
+                                     "(the submission's values are too large)")
                 if passed:
                     row[question] += float(case.points)
                 feedback.append({"question": question, "test": case.name, "hidden": bool(case.hidden),
@@ -785,6 +855,9 @@ def main(argv: list[str] | None = None) -> int:
                   "network and see each other's files. Install bubblewrap, or pass --unsandboxed\n"
                   "if you accept that risk.", file=sys.stderr)
             return 2
+        if not _bwrap_can_disable_userns():
+            print("grade.py: WARNING: this bubblewrap is older than 0.8 (no --disable-userns): a student's code "
+                  "can mount a tmpfs of its own and fill the machine's memory.", file=sys.stderr)
     else:
         print("grade.py: WARNING: grading WITHOUT a sandbox (--unsandboxed): the students' code "
               "runs with your permissions.", file=sys.stderr)

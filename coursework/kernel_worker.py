@@ -64,9 +64,18 @@ import numpy as np  # noqa: E402  (after the fd set-up: numpy may print at impor
 from IPython.core.interactiveshell import InteractiveShell  # noqa: E402
 from traitlets.config import Config  # noqa: E402
 
+
+class _Shell(InteractiveShell):
+    """IPython's shell without a front end: ``%matplotlib inline`` (or any GUI) must not stop the
+    rest of a cell, as it would in the bare InteractiveShell (NotImplementedError)."""
+
+    def enable_gui(self, gui=None):
+        pass
+
+
 _config = Config()
 _config.HistoryManager.enabled = False
-_shell = InteractiveShell.instance(config=_config)
+_shell = _Shell.instance(config=_config)
 
 
 class CPUTimeLimit(BaseException):
@@ -108,7 +117,8 @@ def _npy(array) -> str:
 
 def encode(value, depth=0):
     """Plain data only: None, bool, int, float, str, list, tuple, dict with str keys, numpy
-    arrays and scalars of numbers or strings.  Anything else is sent as an opaque marker."""
+    arrays and scalars of numbers or strings, and objects that convert to such an array (a pandas
+    Series arrives as its numbers).  Anything else is sent as an opaque marker."""
     if depth > 30:
         return {"__opaque__": "nested too deeply"}
     kind = type(value)
@@ -137,6 +147,11 @@ def encode(value, depth=0):
         return {"__list__": [encode(item, depth + 1) for item in value]}
     if isinstance(value, dict) and all(type(key) is str for key in value):
         return {"__dict__": {key: encode(item, depth + 1) for key, item in value.items()}}
+    if hasattr(kind, "__array__") and not isinstance(value, type):  # a pandas Series...: its numbers
+        array = np.asarray(value)
+        if type(array) is np.ndarray and array.dtype.kind in "biufcUS" and array.dtype.fields is None:
+            return {"__ndarray__": _npy(array)}
+        return {"__opaque__": f"{kind.__name__} that is not an array of numbers"}
     if callable(value):
         return {"__callable__": type(value).__name__}
     return {"__opaque__": type(value).__name__}
@@ -170,7 +185,7 @@ def _builtin_name(cls, base) -> str:
 
 def _describe(error: BaseException) -> dict:
     try:
-        message = str(error)[:500]
+        message = str(error)[:5000]
     except BaseException:
         message = "(the message could not be read)"
     return {"type": _builtin_name(type(error), BaseException), "name": type(error).__name__,
@@ -239,7 +254,7 @@ def _call(request: dict) -> dict:
             pass
         except BaseException as error:  # noqa: B036 - everything the student's code raises
             reply["raised"] = _describe(error)
-    reply["warnings"] = [[_builtin_name(w.category, Warning), str(w.message)[:500]]
+    reply["warnings"] = [[_builtin_name(w.category, Warning), str(w.message)[:5000]]
                          for w in caught[:20]]
     reply["cpu"] = _cpu() - start
     reply["stopped"] = _state["stopped"]

@@ -412,6 +412,10 @@ def test_grade_exit_status_only_reflects_grading_failures(built, tmp_path):
     (submissions / "function_raises.ipynb").write_text(
         json.dumps(make_submission(built, assignment, spec, {})), encoding="utf-8")
     (submissions / "not_a_notebook.ipynb").write_text("{ this is not json", encoding="utf-8")
+    # JSON, but not nbformat: a code cell whose source is a list of numbers
+    (submissions / "not_nbformat.ipynb").write_text(json.dumps(
+        {"cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "source": [1, 2]}],
+         "metadata": {}, "nbformat": 4, "nbformat_minor": 5}), encoding="utf-8")
     bundle = built / assignment / "autograder" / f"{assignment}-autograder.zip"
 
     # the whole-submission wall-clock backstop: scored 0 and reported, exit 0
@@ -422,6 +426,7 @@ def test_grade_exit_status_only_reflects_grading_failures(built, tmp_path):
     assert rows["function_raises.ipynb"]["status"] == "timed-out"
     assert "backstop" in rows["function_raises.ipynb"]["notes"]
     assert rows["not_a_notebook.ipynb"]["status"] == "unreadable"
+    assert rows["not_nbformat.ipynb"]["status"] == "unreadable"
     assert all(float(row["total"]) == 0 for row in rows.values())
 
     # a broken autograder bundle is a fault of the grader: exit 1, but the CSV is still written
@@ -430,6 +435,7 @@ def test_grade_exit_status_only_reflects_grading_failures(built, tmp_path):
         for name in good.namelist():
             bad.writestr(name, "def broken(:" if name == "tests/q1.py" else good.read(name))
     (submissions / "not_a_notebook.ipynb").unlink()
+    (submissions / "not_nbformat.ipynb").unlink()
     out = tmp_path / "broken.csv"
     result = grade(assignment, submissions, out, broken)
     assert result.returncode == 1, result.stdout + result.stderr
