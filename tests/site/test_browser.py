@@ -133,6 +133,21 @@ def mathjax_file(url: str) -> Path:
     return MATHJAX / unquote(urlsplit(url).path.split("/mathjax@3/", 1)[1])
 
 
+def offline_route(site: str, external: list[str] | None = None):
+    """A Playwright route handler: the site as served, MathJax's CDN answered from node_modules,
+    anything else refused (recorded in `external` when given), so no page reaches the network."""
+    def route(request_route):
+        url = request_route.request.url
+        if url.startswith(site):
+            return request_route.continue_()
+        if url.startswith(MATHJAX_CDN) and mathjax_file(url).is_file():
+            return request_route.fulfill(path=str(mathjax_file(url)))
+        if external is not None:
+            external.append(url)
+        return request_route.fulfill(status=204, body="")
+    return route
+
+
 @pytest.fixture(scope="module")
 def visits(request):
     require(CHROMIUM.exists(), f"Chromium is not installed at {CHROMIUM}; install it with: {INSTALL_BROWSER}")
@@ -148,14 +163,7 @@ def visits(request):
     current: dict = {}
     external: list[str] = []
 
-    def route(request_route):
-        url = request_route.request.url
-        if url.startswith(site):
-            return request_route.continue_()
-        if url.startswith(MATHJAX_CDN) and mathjax_file(url).is_file():
-            return request_route.fulfill(path=str(mathjax_file(url)))
-        external.append(url)
-        return request_route.fulfill(status=204, body="")
+    route = offline_route(site, external)
 
     def on_response(response):
         if response.url.startswith(site) and response.status >= 400:
@@ -433,14 +441,7 @@ def measure_phone_equations(site: str, entries: list[str]) -> dict[str, dict]:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
         context = browser.new_context(viewport=PHONE, device_scale_factor=1)
 
-        def route(request_route):
-            url = request_route.request.url
-            if url.startswith(site):
-                return request_route.continue_()
-            if url.startswith(MATHJAX_CDN) and mathjax_file(url).is_file():
-                return request_route.fulfill(path=str(mathjax_file(url)))
-            return request_route.fulfill(status=204, body="")
-
+        route = offline_route(site)
         context.route("**/*", route)
         page = context.new_page()
         for entry in entries:
