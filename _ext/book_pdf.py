@@ -165,7 +165,12 @@ def compose(html_dir: Path, source: Path, entries) -> tuple[str, list[str]]:
     title = "Book"
     for index, (part, doc) in enumerate(entries):
         page_path = f"{doc}.html"
-        soup = BeautifulSoup((html_dir / page_path).read_text(encoding="utf-8"), "html.parser")
+        text = (html_dir / page_path).read_text(encoding="utf-8")
+        if index > 0:   # only the article is used: parsing the rest (navigation, header) costs seconds
+            start, end = text.find('<article class="bd-article"'), text.rfind("</article>")
+            if start >= 0 and end > start:
+                text = text[start:end + len("</article>")]
+        soup = BeautifulSoup(text, "html.parser")
         page_dir = posixpath.dirname(page_path)
         if index == 0:
             for link in soup.find_all("link", rel="stylesheet"):

@@ -10,13 +10,15 @@ Usage (from the project root):
 
 For each ``coursework/source/NAME.ipynb`` (otter-assign format) it
 
-1. executes a copy of the source in a fresh kernel (otter assign needs executed sources),
-2. runs ``otter assign``, which also checks that the reference solutions pass every test
-   (it exits 1 if one does not),
-3. writes ``DIST/NAME/student/NAME.ipynb`` (questions and public tests only: hand this out),
+1. runs ``otter assign`` on it, which also runs the reference solutions against every test
+   (it exits 1 if one fails; ``--students-only`` skips that run, the tests and a full build do it),
+2. writes ``DIST/NAME/student/NAME.ipynb`` (questions and public tests only: hand this out),
    ``DIST/NAME/autograder/NAME.ipynb`` (the reference solutions) and
    ``DIST/NAME/autograder/NAME-autograder.zip`` (tests, hidden ones included: for grade.py).
 
+The source is not executed first: every test is a ``def test_...`` function with asserts, not a
+comparison with a stored output, so otter assign writes the same files from the unexecuted source
+(checked: identical apart from otter's random cell ids), and each notebook runs once, not twice.
 Timing metadata is dropped and the zip is written with fixed dates, so a rebuild with
 unchanged sources gives the same files.  Never edit the files in dist/ by hand: edit the
 source and run this again.  Exits non-zero if any step fails.
@@ -63,15 +65,14 @@ def stable_zip(source: Path, target: Path) -> None:
             new.writestr(info, old.read(name))
 
 
-def build(source: Path, dist: Path) -> None:
+def build(source: Path, dist: Path, run_tests: bool = True) -> None:
     name = source.stem
     with tempfile.TemporaryDirectory(prefix=f"build-{name}-") as work:
         work_dir = Path(work)
-        executed = work_dir / source.name
-        shutil.copy(source, executed)
-        run([str(BIN / "jupyter"), "nbconvert", "--to", "notebook", "--execute", "--inplace",
-             str(executed)], cwd=work_dir)
-        run([str(BIN / "otter"), "assign", str(executed), str(work_dir / "out")], cwd=work_dir)
+        copy = work_dir / source.name
+        shutil.copy(source, copy)
+        run([str(BIN / "otter"), "assign", *([] if run_tests else ["--no-run-tests"]), str(copy),
+             str(work_dir / "out")], cwd=work_dir)
 
         target = dist / name
         shutil.rmtree(target, ignore_errors=True)
@@ -102,7 +103,7 @@ def students_only(sources: list[Path], folder: Path, jobs: int) -> None:
         return
     with tempfile.TemporaryDirectory(prefix="students-") as work:
         with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            list(pool.map(lambda source: build(source, Path(work)), sources))
+            list(pool.map(lambda source: build(source, Path(work), run_tests=False), sources))
         folder.mkdir(parents=True, exist_ok=True)
         for source in sources:
             shutil.copy(Path(work) / source.stem / "student" / source.name, folder / source.name)

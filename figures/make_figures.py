@@ -10,6 +10,7 @@ and tests/static/test_figures.py checks that running it reproduces them pixel fo
 from __future__ import annotations
 
 import argparse
+import io
 from pathlib import Path
 
 import matplotlib
@@ -44,7 +45,7 @@ def fit_two_dials(x, y, steps=50):
     return float(w), float(b)
 
 
-def running_model(path: Path) -> None:
+def running_model() -> bytes:
     """The landing page: the twenty labelled examples and the fitted y_hat = sigma(w x + b)."""
     plt.style.use("tableau-colorblind10")
     x, y, true_w, true_b = running_data()
@@ -66,8 +67,10 @@ def running_model(path: Path) -> None:
     ax.legend(loc="upper left", bbox_to_anchor=(0.0, 0.93), fontsize="small")
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(path, dpi=200, metadata={"Software": None})   # 2x, sharp on phones, like the chapters
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=200, metadata={"Software": None})   # 2x, sharp on phones, like the chapters
     plt.close(fig)
+    return buffer.getvalue()
 
 
 FIGURES = {"running_model.png": running_model}
@@ -79,8 +82,12 @@ def main() -> None:
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     for name, draw in FIGURES.items():
-        draw(args.out / name)
-        print(f"wrote {args.out / name}")
+        path, png = args.out / name, draw()
+        if path.exists() and path.read_bytes() == png:   # unchanged: keep the file (and its date), so
+            print(f"{path} is up to date")              # Sphinx does not rebuild the pages showing it
+            continue
+        path.write_bytes(png)
+        print(f"wrote {path}")
 
 
 if __name__ == "__main__":

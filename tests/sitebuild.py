@@ -5,7 +5,13 @@ session, so a session fixture would build once per worker. Instead, whoever need
 first builds it (the exact `python3 dev.py build` command) while holding a file lock, and
 records the result (exit code and log) with this run's id; any other module or worker in the
 same run waits on the lock and then reuses that result. A new run has a new id, so it always
-builds afresh (the build's notebook cache keeps that cheap) and never tests a stale site.
+builds afresh (the build is incremental: only what changed is redone) and never tests a stale
+site.
+
+So that no worker sits idle waiting for it, the run starts this build in the background as
+soon as it begins (conftest.py runs `python tests/sitebuild.py`, which takes the same lock)
+whenever the site's tests are selected, and pytest.ini lists tests/site last: the build runs
+while the workers execute the notebooks and grade the coursework.
 """
 from __future__ import annotations
 
@@ -18,7 +24,10 @@ from pathlib import Path
 from filelock import FileLock
 
 from book import ROOT
-from dev import BUILD_ARGS
+
+if str(ROOT) not in sys.path:   # run as a script (python tests/sitebuild.py): dev.py is at the root
+    sys.path.insert(0, str(ROOT))
+from dev import BUILD_ARGS  # noqa: E402
 
 JUPYTER_BOOK = Path(sys.executable).parent / "jupyter-book"
 BUILD = ROOT / "_build"
@@ -26,8 +35,9 @@ HTML = BUILD / "html"
 RECORD = BUILD / ".test-build.json"
 LOCK = BUILD / ".test-build.lock"
 
-# pytest-xdist gives every worker of one run the same id; without xdist the run is this process.
-RUN_ID = os.environ.get("PYTEST_XDIST_TESTRUNUID") or f"pid-{os.getpid()}"
+# conftest.py gives every process of one test run (the controller, the xdist workers and the
+# background build) the same id in BOOK_TEST_RUN.
+RUN_ID = os.environ.get("BOOK_TEST_RUN") or f"pid-{os.getpid()}"
 
 
 def _build() -> subprocess.CompletedProcess:
@@ -50,3 +60,7 @@ def build_site_once() -> subprocess.CompletedProcess:
         RECORD.write_text(json.dumps({"run": RUN_ID, "args": result.args, "returncode": result.returncode,
                                       "stdout": result.stdout, "stderr": result.stderr}), encoding="utf-8")
         return result
+
+
+if __name__ == "__main__":   # the background build that conftest.py starts at the beginning of a run
+    sys.exit(build_site_once().returncode)

@@ -1,0 +1,87 @@
+"""The book's local fixes to upstream behaviour (_ext/), each tested on its own: it does what it
+says, and the pinned upstream version still needs it (when that test fails, delete the fix)."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from book import ROOT
+
+sys.path.insert(0, str(ROOT / "_ext"))
+import jupyterlite_unchanged  # noqa: E402
+
+
+def fake_app(tmp_path: Path) -> SimpleNamespace:
+    """Just enough of a Sphinx application for jupyterlite-sphinx's build-finished handler."""
+    (tmp_path / "chapters").mkdir(exist_ok=True)
+    (tmp_path / "chapters" / "one.ipynb").write_text("{}", encoding="utf-8")
+    (tmp_path / "lite.json").write_text("{}", encoding="utf-8")
+    config = SimpleNamespace(
+        jupyterlite_config="lite.json", jupyterlite_overrides=None, jupyterlite_contents=["chapters"],
+        jupyterlite_dir=str(tmp_path), jupyterlite_ignore_contents=None,
+        jupyterlite_build_command_options=None, jupyterlite_content_dir="_contents",
+        jupyterlite_silence=True)
+    return SimpleNamespace(srcdir=str(tmp_path), outdir=str(tmp_path / "html"), config=config,
+                           env=SimpleNamespace(config=config), builder=SimpleNamespace(format="html"))
+
+
+def test_the_pinned_jupyterlite_sphinx_rebuilds_an_unchanged_site(tmp_path, monkeypatch):
+    """Why _ext/jupyterlite_unchanged.py exists (jupyterlite/jupyterlite-sphinx#132): the
+    upstream handler runs `jupyter lite build` again when nothing changed. If this fails, the
+    pinned version skips by itself: delete the local fix and its entry in _config.yml."""
+    from jupyterlite_sphinx import jupyterlite_sphinx as upstream
+
+    commands = []
+    monkeypatch.setattr(upstream.subprocess, "run",
+                        lambda command, **kwargs: commands.append(command) or
+                        subprocess.CompletedProcess(command, 0, b"", b""))
+    monkeypatch.chdir(tmp_path)   # it deletes .jupyterlite.doit.db from the working folder
+    app = fake_app(tmp_path)
+    upstream.jupyterlite_build(app, None)
+    upstream.jupyterlite_build(app, None)
+    assert len(commands) == 2 and all("lite" in command and "build" in command for command in commands)
+
+
+def test_the_lite_site_is_rebuilt_only_when_an_input_changed(tmp_path):
+    app = fake_app(tmp_path)
+    calls = []
+
+    def original(app, error):   # stands in for `jupyter lite build`: writes the site
+        calls.append(error)
+        (Path(app.outdir) / "lite").mkdir(parents=True, exist_ok=True)
+        (Path(app.outdir) / "lite" / "index.html").write_text("lite", encoding="utf-8")
+
+    handler = jupyterlite_unchanged.make_handler(original)
+    handler(app, None)
+    handler(app, None)
+    assert len(calls) == 1, "an unchanged lite site was built again"
+    (tmp_path / "chapters" / "one.ipynb").write_text('{"changed": 1}', encoding="utf-8")
+    handler(app, None)
+    assert len(calls) == 2, "a changed notebook did not rebuild the lite site"
+    (tmp_path / "lite.json").write_text('{"changed": 1}', encoding="utf-8")
+    handler(app, None)
+    assert len(calls) == 3, "a changed jupyter_lite_config.json did not rebuild the lite site"
+    (tmp_path / "html" / "lite" / "index.html").unlink()
+    handler(app, None)
+    assert len(calls) == 4, "a missing lite site was not rebuilt"
+
+
+def test_a_failed_lite_build_is_tried_again_next_time(tmp_path):
+    app = fake_app(tmp_path)
+    calls = []
+
+    def failing(app, error):
+        calls.append(error)
+        (Path(app.outdir) / "lite").mkdir(parents=True, exist_ok=True)
+        (Path(app.outdir) / "lite" / "index.html").write_text("half", encoding="utf-8")
+        raise subprocess.CalledProcessError(1, ["jupyter", "lite", "build"])
+
+    handler = jupyterlite_unchanged.make_handler(failing)
+    for _ in range(2):
+        with pytest.raises(subprocess.CalledProcessError):
+            handler(app, None)
+    assert len(calls) == 2
