@@ -10,18 +10,8 @@
 3. sphinx-thebe's inline configuration script ends up twice in every page, and the second copy
    throws "Identifier 'THEBE_JS_URL' has already been declared" in the console: identical
    scripts are written once.
-4. Plots that notebooks draw become <img> tags whose alt text is their file name
-   ("../_images/3f2a....png"). A plot's alt text here is its title, read from the code cell that
-   drew it (every plot has a title that states its point, CONTRIBUTING.md), e.g.
-   "Plot: -log ŷ punishes confident mistakes". Images that already have alt text are left alone.
 """
 from __future__ import annotations
-
-import json
-import re
-from pathlib import Path
-
-from docutils import nodes
 
 LITE_LABEL = "JupyterLite"
 THIRD_PARTY_CSS = "https://fonts.googleapis.com/"
@@ -59,47 +49,7 @@ def drop_duplicate_scripts(app, pagename, templatename, context, doctree):
     context["script_files"] = unique
 
 
-TITLE = re.compile(r"""(?:set_title|\btitle|suptitle)\(\s*[rRfFbBuU]{0,2}(["'])(.+?)\1""")
-
-
-def readable(title: str) -> str:
-    """A matplotlib title as plain words: no $...$ markup, no {placeholders}."""
-    title = title.replace("\\\\", "\\").replace("\\hat y", "ŷ").replace("\\hat{y}", "ŷ")
-    title = re.sub(r"\\(mid|cdot|times)\b", lambda m: {"mid": "|", "cdot": "·", "times": "×"}[m.group(1)], title)
-    title = re.sub(r"\\([A-Za-z]+)", r"\1", title)
-    title = re.sub(r"\{[^{}]*\}", "…", title)
-    return " ".join(title.replace("$", "").split())
-
-
-def notebook_cell_source(path, index: int) -> str:
-    if not str(path).endswith(".ipynb"):
-        return ""
-    cells = json.loads(Path(path).read_text(encoding="utf-8")).get("cells", [])
-    source = cells[index].get("source", "") if index < len(cells) else ""
-    return "".join(source) if isinstance(source, list) else source
-
-
-def plot_alt_text(app, doctree, docname):
-    for image in doctree.findall(nodes.image):
-        alt = image.get("alt", "")
-        if alt and alt != image.get("uri") and not alt.lower().endswith((".png", ".jpg", ".jpeg", ".svg")):
-            continue
-        cell = image.parent
-        while cell is not None and "cell" not in cell.get("classes", []):
-            cell = cell.parent
-        if cell is None:
-            continue
-        source = "\n".join(block.astext() for block in cell.findall(nodes.literal_block)
-                           if "cell_input" in block.parent.get("classes", []))
-        if not source and cell.get("cell_index") is not None:   # input hidden (remove-input tag)
-            source = notebook_cell_source(app.env.doc2path(docname), cell["cell_index"])
-        titles = [readable(match.group(2)) for match in TITLE.finditer(source)]
-        if titles:
-            image["alt"] = "Plot: " + "; ".join(titles)
-
-
 def setup(app):
-    app.connect("doctree-resolved", plot_alt_text)
     app.connect("builder-inited", drop_third_party_css)
     # The theme adds the launch buttons at priority 501; run after it.
     app.connect("html-page-context", relative_lite_links, priority=900)

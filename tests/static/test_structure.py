@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from book import ROOT, cell_source, chapter_notebooks, load, source_path, toc_entries
+from book import ROOT, book_notebooks, cell_source, chapter_notebooks, load, source_path, toc_entries
 
 CHAPTERS = chapter_notebooks()
 IDS = [path.stem for path in CHAPTERS]
@@ -112,6 +112,19 @@ def test_every_plot_has_a_title_and_axis_labels(path):
         source = cell_source(cell)
         for needed in ("title", "xlabel", "ylabel"):
             assert needed in source, f"code cell {index} draws a figure without a {needed}"
+
+
+@pytest.mark.parametrize("path", book_notebooks(), ids=lambda p: p.stem)
+def test_every_plot_has_alt_text_in_its_cell_metadata(path):
+    """MyST-NB writes a cell's `mystnb.image.alt` metadata as the alt text of its figure: what a
+    screen reader says instead of the picture, so it states the plot's point, in words."""
+    for index, cell in enumerate(load(path)["cells"]):
+        if not any("image/png" in out.get("data", {}) for out in cell.get("outputs", [])):
+            continue
+        alt = cell.get("metadata", {}).get("mystnb", {}).get("image", {}).get("alt", "")
+        assert alt.startswith("Plot: ") and len(alt.split()) >= 6, \
+            f"cell {index} draws a figure without alt text (metadata mystnb.image.alt, 'Plot: ...')"
+        assert not re.search(r"[$\\{}…]|\.png\b", alt), f"cell {index}: alt text with markup: {alt!r}"
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=IDS)
