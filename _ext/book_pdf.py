@@ -108,21 +108,21 @@ def setup(app):
 # --- the book, in toc order ---------------------------------------------------------------------
 
 def toc_entries(source: Path) -> list[tuple[str | None, str]]:
-    """(part caption, docname) for every page of _toc.yml, in book order."""
-    import yaml
+    """(part caption, docname) for every page of _toc.yml, in book order, read by the parser
+    Jupyter Book itself uses (sphinx-external-toc). The tests walk the book with this too."""
+    from sphinx_external_toc.parsing import parse_toc_yaml
 
-    toc = yaml.safe_load((source / "_toc.yml").read_text(encoding="utf-8"))
-    entries: list[tuple[str | None, str]] = [(None, toc["root"])]
+    site_map = parse_toc_yaml(source / "_toc.yml")
+    entries: list[tuple[str | None, str]] = []
 
-    def walk(items, caption):
-        for item in items or []:
-            if "file" in item:
-                entries.append((caption, item["file"]))
-            walk(item.get("sections"), caption)
+    def walk(docname: str, caption: str | None) -> None:
+        entries.append((caption, docname))
+        for tree in site_map[docname].subtrees:
+            for item in tree.items:
+                if isinstance(item, str):   # a page (globs and URLs are not pages of the book)
+                    walk(item, tree.caption if docname == site_map.root.docname else caption)
 
-    for part in toc.get("parts", []):
-        walk(part.get("chapters"), part.get("caption"))
-    walk(toc.get("chapters"), None)
+    walk(site_map.root.docname, None)
     return entries
 
 

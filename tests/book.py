@@ -3,28 +3,18 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
-import yaml
-
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "_ext"))
+import book_pdf  # noqa: E402  (_ext/book_pdf.py: the book's toc walk)
 
 
 def toc_entries() -> list[str]:
-    """Every `root`/`file` entry of _toc.yml, without extension, in book order."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    entries = [toc["root"]]
-
-    def walk(items):
-        for item in items or []:
-            if "file" in item:
-                entries.append(item["file"])
-            walk(item.get("sections"))
-
-    for part in toc.get("parts", []):
-        walk(part.get("chapters"))
-    walk(toc.get("chapters"))
-    return entries
+    """Every page of _toc.yml (docnames, without extension), in book order: the walk the book's
+    PDF uses (_ext/book_pdf.py, with Jupyter Book's own toc parser), so there is one."""
+    return [docname for _, docname in book_pdf.toc_entries(ROOT)]
 
 
 def source_path(entry: str) -> Path | None:

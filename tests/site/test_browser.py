@@ -186,6 +186,7 @@ def visits(request):
         for entry in pages():
             current = {"console": [], "failed_local": []}
             external.clear()
+            page.set_viewport_size(DESKTOP)
             url = site + entry + ".html" + ("?q=cross-entropy" if entry == "search" else "")
             page.goto(url, wait_until="load")
             if page.evaluate("() => document.querySelectorAll('.math').length") > 0:
@@ -213,6 +214,12 @@ def visits(request):
             page.add_script_tag(path=str(AXE))
             current["axe"] = page.evaluate(AXE_RUN)
             current["external"] = sorted(set(external))
+            if entry != "search":   # the same page at phone width: do its display equations fit?
+                page.set_viewport_size(PHONE)
+                current["phone"] = page.evaluate(PHONE_EQUATIONS)
+                if entry.endswith("/cheatsheet"):
+                    page.evaluate("() => window.scrollTo(0, 0)")
+                    page.screenshot(path=str(SCREENSHOTS / "phone-width-cheatsheet.png"), full_page=True)
             results[entry] = current
 
         # Screenshots for a person to look at: landing page and one chapter, desktop and phone,
@@ -404,8 +411,9 @@ def test_figures_stay_readable_in_dark_mode(visits):
 # too, then compare each typeset display equation with the column it sits in.
 PHONE_EQUATIONS = """async () => {
   document.querySelectorAll('details').forEach(d => { d.open = true; });
-  for (const button of document.querySelectorAll('button.toggle-button')) button.click();
-  await new Promise(resolve => setTimeout(resolve, 400));   // the dropdowns' open animation
+  const closed = [...document.querySelectorAll('button.toggle-button.toggle-button-hidden')];
+  closed.forEach(button => button.click());   // (the desktop checks opened the solutions already)
+  if (closed.length) await new Promise(resolve => setTimeout(resolve, 400));   // their open animation
   const article = document.querySelector('.bd-article') || document.body;
   const contentWidth = e => {
     const style = getComputedStyle(e);
@@ -432,41 +440,12 @@ PHONE_EQUATIONS = """async () => {
 }"""
 
 
-def measure_phone_equations(site: str, entries: list[str]) -> dict[str, dict]:
-    """Each page at 390 px: how many display equations, and which are wider than the column."""
-    from playwright.sync_api import sync_playwright
-
-    results = {}
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
-        context = browser.new_context(viewport=PHONE, device_scale_factor=1)
-
-        route = offline_route(site)
-        context.route("**/*", route)
-        page = context.new_page()
-        for entry in entries:
-            page.goto(site + entry + ".html", wait_until="load")
-            if page.evaluate("() => document.querySelectorAll('.math').length") > 0:
-                page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise",
-                                       timeout=20_000)
-                page.evaluate("() => MathJax.startup.promise")
-            results[entry] = page.evaluate(PHONE_EQUATIONS)
-            if entry.endswith("/cheatsheet"):
-                page.evaluate("() => window.scrollTo(0, 0)")
-                page.screenshot(path=str(SCREENSHOTS / "phone-width-cheatsheet.png"), full_page=True)
-        browser.close()
-    return results
-
-
 @pytest.fixture(scope="module")
-def phone_equations(request):
-    """Its own pass at phone width (the desktop pass above measures at 1280 px), so that
-    `-k phone` runs only this one. Also leaves _build/screenshots/phone-width-cheatsheet.png."""
-    require(CHROMIUM.exists(), f"Chromium is not installed at {CHROMIUM}; install it with: {INSTALL_BROWSER}")
-    require(MATHJAX.is_dir(), "MathJax is not installed in node_modules/; run `npm ci` (python3 dev.py setup does)")
-    site = request.getfixturevalue("site")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    return measure_phone_equations(site, toc_entries())
+def phone_equations(visits):
+    """Each page at 390 px, measured in the same visit as the desktop checks (the viewport is
+    narrowed after them: one page load instead of two). The cheat-sheet at that width is in
+    _build/screenshots/phone-width-cheatsheet.png."""
+    return {entry: result["phone"] for entry, result in visits["pages"].items() if "phone" in result}
 
 
 def test_every_display_equation_fits_a_phone_column(phone_equations):
