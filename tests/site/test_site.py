@@ -90,6 +90,17 @@ def test_no_unrendered_markup_is_left_in_pages(build):
             assert leftover not in text, f"{entry}: raw {leftover} in the page"
 
 
+def test_each_local_fix_in_reader_fixes_is_still_needed(build):
+    """_ext/reader_fixes.py counts what each of its fixes changed, page by page. A fix that
+    changed nothing on any page is no longer needed by the pinned upstream versions: delete it."""
+    report = json.loads((HTML.parent / ".reader-fixes.json").read_text(encoding="utf-8"))
+    assert set(report) == {"relative_lite_links", "drop_duplicate_scripts"}
+    for fix, pages in report.items():
+        assert sum(pages.values()) > 0, f"_ext/reader_fixes.py: {fix} changed no page: delete it"
+    # the JupyterLite link needs rewriting on pages in sub-folders, not on the landing page
+    assert report["relative_lite_links"].get("chapters/05_why_log") == 1
+
+
 def test_landing_page_shows_a_figure_from_figures(build):
     html = page(toc_entries()[0])
     images = re.findall(r'<img alt="([^"]+)" src="(_images/[^"]+)"', html)

@@ -13,6 +13,7 @@ from book import ROOT
 
 sys.path.insert(0, str(ROOT / "_ext"))
 import jupyterlite_unchanged  # noqa: E402
+import no_google_fonts  # noqa: E402
 
 
 def fake_app(tmp_path: Path) -> SimpleNamespace:
@@ -85,3 +86,27 @@ def test_a_failed_lite_build_is_tried_again_next_time(tmp_path):
         with pytest.raises(subprocess.CalledProcessError):
             handler(app, None)
     assert len(calls) == 2
+
+
+def test_the_pinned_jupyterlite_sphinx_adds_a_google_font(tmp_path):
+    """Why _ext/no_google_fonts.py exists. If this fails, the pinned jupyterlite-sphinx adds no
+    third-party stylesheet any more: delete the fix and its line in _config.yml."""
+    from jupyterlite_sphinx import jupyterlite_sphinx as upstream
+
+    added = []
+
+    class Recorder(SimpleNamespace):   # records what setup() asks of the Sphinx application
+        def __getattr__(self, name):
+            return lambda *args, **kwargs: added.append((name, args)) if name == "add_css_file" else None
+
+    upstream.setup(Recorder(srcdir=str(tmp_path), outdir=str(tmp_path / "html"), confdir=str(tmp_path)))
+    css = [args[0] for name, args in added]
+    assert any(str(url).startswith(no_google_fonts.THIRD_PARTY_CSS) for url in css), css
+
+
+def test_the_google_font_is_dropped_and_nothing_else():
+    app = SimpleNamespace(registry=SimpleNamespace(css_files=[
+        ("https://fonts.googleapis.com/css?family=Vibur", {}), ("jupyterlite_sphinx.css", {}), ("book.css", {"priority": 900})]),
+        builder=SimpleNamespace())
+    no_google_fonts.drop_third_party_css(app)
+    assert app.registry.css_files == [("jupyterlite_sphinx.css", {}), ("book.css", {"priority": 900})]
