@@ -129,6 +129,23 @@ AXE_RUN = """async () => {
 }"""
 
 
+# what pydata-sphinx-theme makes focusable when it scrolls (its addTabStopsToScrollableElements)
+SCROLLABLES_FOCUSABLE = """() => [...document.querySelectorAll('pre, .nboutput > .output_area, .cell_output > .output, '
+                                  + '.jp-RenderedHTMLCommon, .pst-scrollable-table-container')]
+  .every(e => !(e.scrollWidth > e.clientWidth || e.scrollHeight > e.clientHeight) || e.tabIndex === 0)"""
+
+
+def wait_until(page, condition: str, timeout_ms: int = 20_000) -> None:
+    """Wait for a page condition (not for a fixed time); if it never holds, return anyway: the
+    check that follows then reports what is wrong, instead of a bare timeout."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function(condition, timeout=timeout_ms)
+    except PlaywrightTimeout:
+        pass
+
+
 def mathjax_file(url: str) -> Path:
     return MATHJAX / unquote(urlsplit(url).path.split("/mathjax@3/", 1)[1])
 
@@ -194,8 +211,13 @@ def visits(request):
                                        timeout=20_000)
                 page.evaluate("() => MathJax.startup.promise")
             if entry == "search":
-                page.wait_for_function("() => document.querySelector('#search-results p.search-summary')",
-                                       timeout=20_000)
+                # finished, and every result shown (each is appended when its page has been fetched)
+                wait_until(page, """() => {
+                    const status = document.querySelector('#search-results p.search-summary');
+                    const found = status && status.innerText.match(/found (\\d+) page/);
+                    return found && document.querySelectorAll('#search-results ul.search li').length
+                                    === Number(found[1]);
+                }""")
                 current["search_hits"] = page.evaluate(
                     "() => [...document.querySelectorAll('#search-results ul.search li a')].map(a => a.getAttribute('href'))")
             current.update(page.evaluate(MEASURE))
@@ -204,13 +226,15 @@ def visits(request):
                 for button in page.locator(".solution.dropdown button.toggle-button").all():
                     button.scroll_into_view_if_needed()
                     button.click()
-                page.wait_for_timeout(400)  # the dropdown's open animation
+                # the dropdowns' open animation: wait until every solution shows (or give up
+                # after 20 s and let the check below report which do not)
+                wait_until(page, f"() => ({SOLUTIONS_AFTER})().every(Boolean)")
                 solutions["after"] = page.evaluate(SOLUTIONS_AFTER)
                 current["solutions"] = solutions
                 page.evaluate("() => window.scrollTo(0, 0)")
-            # The theme re-checks scrollable code blocks 300 ms after the page changes (MathJax
-            # changes it); let it settle as a reader's page would, then run axe.
-            page.wait_for_timeout(500)
+            # The theme makes scrollable code blocks and outputs focusable 300 ms after the page
+            # changes (MathJax changes it); wait for that, as a reader's page would, then run axe.
+            wait_until(page, SCROLLABLES_FOCUSABLE)
             page.add_script_tag(path=str(AXE))
             current["axe"] = page.evaluate(AXE_RUN)
             current["external"] = sorted(set(external))
