@@ -36,7 +36,13 @@ NPM_STAMP = ROOT / "node_modules" / ".package-lock.sha256"
 
 # The strict build: nitpicky (-n), every Sphinx warning is an error (-W), and keep going so
 # that one run lists every problem (failed cells are warnings too, see _config.yml).
-BUILD_ARGS = ["build", str(ROOT), "-W", "-n", "--keep-going"]
+def build_args(book: Path) -> list[str]:
+    """`jupyter-book` arguments for the strict build of the book in `book` (also the tests'
+    and the benchmark's mini-books)."""
+    return ["build", str(book), "-W", "-n", "--keep-going"]
+
+
+BUILD_ARGS = build_args(ROOT)
 
 
 def run(command: list[str | Path]) -> None:

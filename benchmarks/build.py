@@ -40,6 +40,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from dev import build_args  # noqa: E402  (the one recipe for the strict build's arguments)
 VENV_PYTHON = ROOT / ".venv" / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 BUDGETS = {"clean build": 60.0, "no-op rebuild": 10.0, "prose-only rebuild": 15.0, "test suite": 240.0}
 PROSE_NOTEBOOK = ROOT / "chapters" / "05_why_log.ipynb"
@@ -128,7 +130,7 @@ def mini_book(folder: Path) -> Book:
                                      encoding="utf-8")
     (folder / "test_tiny.py").write_text("def test_nothing():\n    assert True\n", encoding="utf-8")
     jupyter_book = str(VENV_PYTHON.parent / "jupyter-book")
-    return Book(folder, [jupyter_book, "build", str(folder), "-W", "-n", "--keep-going"],
+    return Book(folder, [jupyter_book, *build_args(folder)],
                 [str(VENV_PYTHON), "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_tiny.py"],
                 folder / "intro.md")
 

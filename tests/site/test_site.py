@@ -8,16 +8,16 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
-from book import ROOT, book_notebooks, source_path, toc_entries
-from sitebuild import HTML, JUPYTER_BOOK, build_site_once
+from book import ROOT, toc_entries
+from sitebuild import HTML, build_site_once
+
+from benchmarks.build import mini_book
 
 
 @pytest.fixture(scope="module")
@@ -53,24 +53,6 @@ def test_no_notebook_failed_during_the_build(build):
 def test_every_toc_entry_became_a_page(build):
     missing = [entry for entry in toc_entries() if not (HTML / f"{entry}.html").exists()]
     assert not missing, missing
-
-
-def test_launch_and_download_buttons_point_at_each_notebook(build):
-    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
-    repo = config["repository"]["url"].removeprefix("https://github.com/")
-    branch = config["repository"]["branch"]
-    notebooks = [p.relative_to(ROOT).with_suffix("").as_posix() for p in book_notebooks()]
-    assert len(notebooks) >= 9
-    for entry in notebooks:
-        html = page(entry)
-        depth = "../" * entry.count("/")
-        binder = f"https://mybinder.org/v2/gh/{repo}/{branch}?urlpath=lab/tree/{entry}.ipynb"
-        colab = f"https://colab.research.google.com/github/{repo}/blob/{branch}/{entry}.ipynb"
-        download = f'href="{depth}_sources/{entry}.ipynb"'
-        assert binder in html, f"{entry}: no Binder button for this notebook"
-        assert colab in html, f"{entry}: no Colab button for this notebook"
-        assert download in html, f"{entry}: no download-.ipynb button"
-        assert (HTML / "_sources" / f"{entry}.ipynb").exists()
 
 
 def test_solutions_are_hidden_dropdowns_on_every_chapter_page(build):
@@ -135,16 +117,14 @@ def test_a_failing_cell_fails_the_notebook_tests(tmp_path):
 
 
 def test_a_broken_reference_fails_the_build(tmp_path):
-    """A mini-book with the book's own _config.yml and a broken reference: it must be reported."""
-    shutil.copy(ROOT / "_config.yml", tmp_path)
-    shutil.copy(ROOT / "jupyter_lite_config.json", tmp_path)   # named in _config.yml
-    shutil.copytree(ROOT / "_ext", tmp_path / "_ext")           # local extensions named there
-    shutil.copy(ROOT / "references.bib", tmp_path)
+    """The benchmark's mini-book (the book's own _config.yml and extensions) with a broken
+    reference: the strict build must report it."""
+    book = mini_book(tmp_path)
     (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n  - file: broken\n")
     (tmp_path / "intro.md").write_text("# Intro\n\nSee {ref}`no-such-label`.\n")
     write_notebook(tmp_path / "broken.ipynb", [("markdown", "# Broken"), ("code", "1 / 0")])
-    result = subprocess.run([str(JUPYTER_BOOK), "build", str(tmp_path), "-W", "-n", "--keep-going"],
-                            capture_output=True, text=True, env={**os.environ, "BOOK_PDF": "0"})
+    result = subprocess.run(book.build_command, capture_output=True, text=True,
+                            env={**os.environ, "BOOK_PDF": "0"})
     log = result.stdout + result.stderr
     assert result.returncode != 0
     assert "no-such-label" in log, "the broken reference was not reported"
