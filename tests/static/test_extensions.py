@@ -3,17 +3,14 @@ says, and the pinned upstream version still needs it (when that test fails, dele
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
-from book import ROOT
-
-sys.path.insert(0, str(ROOT / "_ext"))
-import jupyterlite_unchanged  # noqa: E402
-import no_google_fonts  # noqa: E402
+import book  # noqa: F401  (tests/book.py puts _ext/ on the path)
+import jupyterlite_unchanged
+import no_google_fonts
 
 
 def fake_app(tmp_path: Path) -> SimpleNamespace:
