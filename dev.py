@@ -2,10 +2,10 @@
 """The book's commands, with every set-up step they need.
 
     python3 dev.py build    # set up .venv with the pinned requirements, build the site into _build/html
-                            # and the whole book as one PDF, _build/html/book.pdf
+                            # (and the whole book as one PDF, _build/html/book.pdf, if there is none yet)
+    python3 dev.py build --pdf   # the same, and print the PDF again if a page changed (about 35 s more)
     python3 dev.py test     # set up .venv with the pinned requirements, run every test (pytest)
     python3 dev.py test --fast   # only the static tests (tests/static: seconds), for the inner loop
-    python3 dev.py pdf      # print the PDF again from the site already in _build/html
 
 Only the Python standard library is used here, so this runs on a fresh machine that has
 Python 3.11 and access to the package index. Every command also runs `npm ci` (MathJax and
@@ -78,17 +78,26 @@ def set_up_npm() -> None:
     NPM_STAMP.write_text(wanted + "\n")
 
 
-def build() -> None:
+def build(args: list[str]) -> None:
     run([PYTHON, ROOT / "figures" / "make_figures.py"])
-    # the book's PDF is printed at the end of this build by the book_pdf extension (_ext/book_pdf.py)
-    run([BIN / "jupyter-book", *BUILD_ARGS])
-    print(f"\nThe site is in {ROOT / '_build' / 'html'} (open index.html); "
-          f"the whole book as one PDF: {ROOT / '_build' / 'html' / 'book.pdf'}")
-
-
-def pdf() -> None:
-    """Print the PDF again from the built site (after `build`), even if its pages did not change."""
-    run([PYTHON, ROOT / "_ext" / "book_pdf.py", "--html", ROOT / "_build" / "html", "--source", ROOT, "--force"])
+    # the book's PDF is printed by the book_pdf extension (_ext/book_pdf.py) while the build ends:
+    # always if there is none yet, and with --pdf (BOOK_PDF=1) whenever a page changed
+    env = {**os.environ, "BOOK_PDF": "1"} if args == ["--pdf"] else None
+    command = [BIN / "jupyter-book", *BUILD_ARGS]
+    state_file = ROOT / "_build" / ".book-pdf.state"   # written by _ext/book_pdf.py: current, stale, off
+    state_file.unlink(missing_ok=True)
+    print("+", ("BOOK_PDF=1 " if env else "") + " ".join(str(part) for part in command), flush=True)
+    subprocess.run([str(part) for part in command], cwd=ROOT, check=True, env=env)
+    html = ROOT / "_build" / "html"
+    state = state_file.read_text().strip() if state_file.exists() else ""
+    print(f"\nThe site is in {html} (open index.html).")
+    if state == "current":
+        print(f"The whole book as one PDF: {html / 'book.pdf'}")
+    elif state == "stale":
+        print(f"The whole book as one PDF, {html / 'book.pdf'}, is from an earlier build: pages changed since. "
+              "`python3 dev.py build --pdf` prints it again (about 35 s).")
+    elif state == "off":
+        print("The book's PDF was not printed (BOOK_PDF=0).")
 
 
 def test(pytest_args: list[str]) -> None:
@@ -101,16 +110,17 @@ def test(pytest_args: list[str]) -> None:
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in {"build", "test", "setup", "pdf"}:
+    if not argv or argv[0] not in {"build", "test", "setup"}:
         print(__doc__)
+        return 2
+    if argv[0] == "build" and argv[1:] not in ([], ["--pdf"]):
+        print(f"dev.py build: unknown argument(s) {' '.join(argv[1:])!r}; the only option is --pdf", file=sys.stderr)
         return 2
     set_up()
     try:
         set_up_npm()   # MathJax for the PDF; MathJax and axe-core for the browser tests
         if argv[0] == "build":
-            build()
-        elif argv[0] == "pdf":
-            pdf()
+            build(argv[1:])
         elif argv[0] == "test":
             test(argv[1:])
     except subprocess.CalledProcessError as error:

@@ -26,8 +26,18 @@ As a script (`python _ext/book_pdf.py --html _build/html --source .`):
    section of the book, as in the website's navigation. A formula wider than the text is set
    smaller until it fits (the website scrolls it sideways; paper cannot).
 Nothing is downloaded: every request is answered from _build/html or node_modules; any other
-address is refused and reported. It skips the work when the pages have not changed since the
-last PDF (a hash of the inputs in _build/.book-pdf.sha256). BOOK_PDF=0 skips it altogether.
+address is refused and reported.
+
+When it prints (the printing takes about 35 s, more than the rest of a rebuild, so an edit
+does not wait for it unless asked), set by BOOK_PDF in the environment:
+- unset (`python3 dev.py build`): only when there is no book.pdf yet, so a first build gives
+  the whole site; after an edit the earlier PDF is left and the build says it is out of date;
+- BOOK_PDF=1 (`python3 dev.py build --pdf`, the tests, the publish workflow): whenever the
+  pages changed since the last PDF (a hash of the inputs in _build/.book-pdf.sha256);
+- BOOK_PDF=0: never.
+It runs beside the JupyterLite build and the coursework downloads (it starts as soon as the
+HTML pages are written), and writes what it did to _build/.book-pdf.state ("current",
+"stale" or "off") for dev.py's closing message.
 """
 from __future__ import annotations
 
@@ -79,29 +89,60 @@ def add_pdf_buttons(app, pagename, templatename, context, doctree):
                        "label": "book-pdf-button"})
 
 
-def build_pdf_after_html(app, exception):
+STATE_FILE = ".book-pdf.state"   # in _build/, beside html/: current, stale or off
+_printing: subprocess.Popen | None = None
+
+
+def pdf_mode() -> str:
+    """When to print (see the module's docstring): "missing", "changed" or "off"."""
+    value = os.environ.get("BOOK_PDF", "")
+    modes = {"": "missing", "1": "changed", "0": "off"}
+    if value not in modes:
+        raise ValueError(f"BOOK_PDF={value!r}: use 1 (print whenever a page changed), 0 (never), "
+                         "or leave it unset (print only when there is no PDF yet)")
+    return modes[value]
+
+
+def start_pdf(app, exception):
+    """Once the HTML pages are written, start printing (beside JupyterLite and the downloads)."""
+    global _printing
+    from sphinx.util import logging
+
+    if exception is not None or app.builder.name != "html":
+        return
+    mode = pdf_mode()
+    if mode == "off":
+        logging.getLogger(__name__).info("BOOK_PDF=0: the book's PDF is not built")
+        (Path(app.outdir).parent / STATE_FILE).write_text("off\n")
+        return
+    command = [sys.executable, str(Path(__file__).resolve()), "--html", str(app.outdir),
+               "--source", str(app.srcdir), "--when", mode]
+    logging.getLogger(__name__).info("building the book's PDF: " + " ".join(command))
+    _printing = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def finish_pdf(app, exception):
+    """The last step of the build: wait for the PDF and report (a failure is a build warning)."""
+    global _printing
     from sphinx.util import logging
 
     logger = logging.getLogger(__name__)
-    if exception is not None or app.builder.name != "html":
+    if _printing is None:
         return
-    if os.environ.get("BOOK_PDF", "1") == "0":
-        logger.info("BOOK_PDF=0: the book's PDF is not built")
-        return
-    command = [sys.executable, str(Path(__file__).resolve()), "--html", str(app.outdir),
-               "--source", str(app.srcdir)]
-    logger.info("building the book's PDF: " + " ".join(command))
-    result = subprocess.run(command, capture_output=True, text=True)
-    for line in (result.stdout + result.stderr).splitlines():
+    printing, _printing = _printing, None
+    output, _ = printing.communicate()
+    for line in output.splitlines():
         logger.info("  pdf: " + line)
-    if result.returncode != 0:
-        last = ((result.stdout + result.stderr).strip().splitlines() or [""])[-1]
-        logger.warning(f"the book's PDF ({PDF_NAME}) was not built (exit {result.returncode}): {last}")
+    if printing.returncode != 0:
+        last = (output.strip().splitlines() or [""])[-1]
+        logger.warning(f"the book's PDF ({PDF_NAME}) was not built (exit {printing.returncode}): {last}")
 
 
 def setup(app):
     app.connect("html-page-context", add_pdf_buttons, priority=901)   # after the theme's buttons
-    app.connect("build-finished", build_pdf_after_html)
+    # build-finished: start before the JupyterLite build and the downloads (priority 500), wait last
+    app.connect("build-finished", start_pdf, priority=100)
+    app.connect("build-finished", finish_pdf, priority=999)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
 
 
@@ -408,16 +449,26 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Print the built book to one PDF.")
     parser.add_argument("--html", type=Path, required=True, help="the built site (_build/html)")
     parser.add_argument("--source", type=Path, required=True, help="the book's folder (_toc.yml)")
-    parser.add_argument("--force", action="store_true", help="build even if nothing changed")
+    parser.add_argument("--when", choices=["missing", "changed", "always"], default="changed",
+                        help="print only if there is no PDF yet, if a page changed since the last PDF "
+                             "(default), or always")
     args = parser.parse_args(argv)
     html_dir, source = args.html.resolve(), args.source.resolve()
     out = html_dir / PDF_NAME
     stamp = html_dir.parent / ".book-pdf.sha256"
+    state = html_dir.parent / STATE_FILE
     entries = toc_entries(source)
     wanted = input_hash(html_dir, source, entries)
-    if not args.force and out.exists() and stamp.exists() and stamp.read_text().strip() == wanted:
-        print(f"{out} is up to date ({out.stat().st_size / 1e6:.1f} MB)")
+    current = out.exists() and stamp.exists() and stamp.read_text().strip() == wanted
+    if out.exists() and (current or args.when == "missing") and args.when != "always":
+        state.write_text("current\n" if current else "stale\n")
+        if current:
+            print(f"{out} is up to date ({out.stat().st_size / 1e6:.1f} MB)")
+        else:
+            print(f"{out} is from an earlier build: pages changed since, and it was not printed "
+                  "again (about 35 s); `python3 dev.py build --pdf` does")
         return 0
+    state.unlink(missing_ok=True)
     mathjax = source / "node_modules" / "mathjax"
     if not (mathjax / "es5" / "tex-mml-chtml.js").is_file():
         print(f"MathJax is missing ({mathjax}): run `python3 dev.py setup` (npm ci)", file=sys.stderr)
@@ -468,6 +519,7 @@ def main(argv: list[str] | None = None) -> int:
         printed.unlink()
         numbers_pdf.unlink()
     stamp.write_text(wanted + "\n")
+    state.write_text("current\n")
     print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB, {pages} pages; {len(pdf) / 1e6:.1f} MB as printed) "
           f"in {time.perf_counter() - start:.1f} s")
     return 0

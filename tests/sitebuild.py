@@ -29,6 +29,8 @@ if str(ROOT) not in sys.path:   # run as a script (python tests/sitebuild.py): d
     sys.path.insert(0, str(ROOT))
 from dev import BUILD_ARGS  # noqa: E402
 
+# The tests check the PDF too, so this build prints it whenever a page changed (`dev.py build --pdf`).
+
 JUPYTER_BOOK = Path(sys.executable).parent / "jupyter-book"
 BUILD = ROOT / "_build"
 HTML = BUILD / "html"
@@ -44,7 +46,7 @@ def _build() -> subprocess.CompletedProcess:
     subprocess.run([sys.executable, str(ROOT / "figures" / "make_figures.py")], check=True,
                    capture_output=True)
     return subprocess.run([str(JUPYTER_BOOK), *BUILD_ARGS], cwd=ROOT, capture_output=True,
-                          text=True, env={**os.environ, "NO_COLOR": "1"})
+                          text=True, env={**os.environ, "NO_COLOR": "1", "BOOK_PDF": "1"})
 
 
 def build_site_once() -> subprocess.CompletedProcess:

@@ -60,7 +60,9 @@ def test_loss_benchmark_prints_its_table():
 
 def test_build_benchmark_prints_its_table():
     out = run(BUILD, "--quick")
-    for row in ("clean build", "no-op rebuild", "prose-only rebuild", "test suite",
+    for row in ("clean build", "no-op rebuild", "prose-only rebuild", "prose-only, --pdf", "test suite",
                 "where the time goes", "import numpy"):
         assert row in out, row
     assert "cores" in out and "jupyter-book" in out
+    assert "book PDF in the clean build: wrote" in out                  # a first build prints it
+    assert "book PDF in the prose-only rebuild: " in out and "from an earlier build" in out   # an edit: not

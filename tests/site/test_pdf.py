@@ -30,6 +30,8 @@ def pdf():
     if build.returncode != 0:
         pytest.fail("the site did not build:\n" + (build.stdout + build.stderr)[-3000:], pytrace=False)
     assert PDF.is_file(), "the build made no book.pdf (see _ext/book_pdf.py in the build log)"
+    state = (HTML.parent / ".book-pdf.state").read_text().strip()
+    assert state == "current", f"book.pdf is {state!r}, not printed from this build's pages (BOOK_PDF=1?)"
     if not POPPLER:
         pytest.fail("pdftotext/pdftohtml/pdffonts/pdfimages are missing: apt-get install -y poppler-utils",
                     pytrace=False)

@@ -90,7 +90,8 @@ def test_publish_workflow_builds_with_the_pins_and_deploys_to_pages():
     python = next(s for s in steps if s.get("uses", "").startswith("actions/setup-python@"))
     assert str(python["with"]["python-version"]) == "3.11"
     runs = [step["run"].strip() for step in steps if "run" in step]
-    assert runs == [readme_commands()[0]], runs   # the README's build command, nothing else
+    # the README's build command, with the PDF printed from the pages it publishes; nothing else
+    assert runs == [readme_commands()[0] + " --pdf"], runs
     upload = next(s for s in steps if s.get("uses", "").startswith("actions/upload-pages-artifact@"))
     assert upload["with"]["path"] == "_build/html"
     assert uses.index(upload["uses"]) > uses.index(python["uses"])

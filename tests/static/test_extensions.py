@@ -107,3 +107,51 @@ def test_the_google_font_is_dropped_and_nothing_else():
         builder=SimpleNamespace())
     no_google_fonts.drop_third_party_css(app)
     assert app.registry.css_files == [("jupyterlite_sphinx.css", {}), ("book.css", {"priority": 900})]
+
+
+# --- _ext/book_pdf.py: when the build prints the book's PDF ---------------------------------------
+
+def small_book(tmp_path: Path) -> tuple[Path, Path]:
+    """A built one-page book (_toc.yml, _build/html/intro.html), without Chromium."""
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: intro\n", encoding="utf-8")
+    html = tmp_path / "_build" / "html"
+    html.mkdir(parents=True)
+    (html / "intro.html").write_text("<article class='bd-article'><h1>Intro</h1></article>", encoding="utf-8")
+    return tmp_path, html
+
+
+def test_book_pdf_mode_rejects_an_unknown_value(monkeypatch):
+    import book_pdf
+
+    for value, mode in [("", "missing"), ("1", "changed"), ("0", "off")]:
+        monkeypatch.setenv("BOOK_PDF", value)
+        assert book_pdf.pdf_mode() == mode
+    monkeypatch.setenv("BOOK_PDF", "yes")
+    with pytest.raises(ValueError, match="BOOK_PDF='yes': use 1"):
+        book_pdf.pdf_mode()
+
+
+def test_an_edit_leaves_the_earlier_pdf_and_says_so_unless_asked(tmp_path, monkeypatch, capsys):
+    """`python3 dev.py build` after an edit keeps the earlier PDF and reports it "stale" (dev.py
+    tells the reader); with --pdf (--when changed) the same edit must print it again: here that
+    is seen as reaching the printing step, which fails without MathJax (no Chromium needed)."""
+    import book_pdf
+
+    source, html = small_book(tmp_path)
+    state = html.parent / book_pdf.STATE_FILE
+    (html / "book.pdf").write_bytes(b"%PDF earlier")
+    (html.parent / ".book-pdf.sha256").write_text(
+        book_pdf.input_hash(html, source, book_pdf.toc_entries(source)) + "\n")
+    args = ["--html", str(html), "--source", str(source)]
+    assert book_pdf.main(args + ["--when", "missing"]) == 0 and state.read_text() == "current\n"
+    assert book_pdf.main(args + ["--when", "changed"]) == 0 and state.read_text() == "current\n"
+    assert "is up to date" in capsys.readouterr().out
+
+    (html / "intro.html").write_text("<article class='bd-article'><h1>Intro, edited</h1></article>")
+    assert book_pdf.main(args + ["--when", "missing"]) == 0 and state.read_text() == "stale\n"
+    assert "python3 dev.py build --pdf" in capsys.readouterr().out
+    assert (html / "book.pdf").read_bytes() == b"%PDF earlier"   # left as it was
+    assert book_pdf.main(args + ["--when", "changed"]) == 2      # goes on to print: MathJax missing here
+    assert "MathJax is missing" in capsys.readouterr().err and not state.exists()
+    (html / "book.pdf").unlink()                                  # a first build: no PDF yet
+    assert book_pdf.main(args + ["--when", "missing"]) == 2      # ... is printed even without --pdf
