@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -110,6 +111,8 @@ def test_a_failing_cell_fails_the_notebook_tests(tmp_path):
     notebook = json.loads((tmp_path / "broken.ipynb").read_text(encoding="utf-8"))
     notebook["cells"][1]["execution_count"] = 1      # as if executed, with no error stored
     (tmp_path / "broken.ipynb").write_text(json.dumps(notebook), encoding="utf-8")
+    (tmp_path / "tests").mkdir()   # pytest.ini names the sanitize file relative to the folder run in
+    shutil.copy(ROOT / "tests" / "nbval_sanitize.cfg", tmp_path / "tests")
     result = subprocess.run([sys.executable, "-m", "pytest", "-c", str(ROOT / "pytest.ini"), "-n", "0",
                              "--rootdir", str(tmp_path), str(tmp_path / "broken.ipynb")],
                             capture_output=True, text=True, cwd=tmp_path)
