@@ -61,7 +61,7 @@ PHASES = [
     ("book PDF, beside JupyterLite and the downloads", re.compile(r"building the book's PDF")),
 ]
 PDF_DONE = re.compile(r"pdf: (wrote .*book\.pdf.*|.*book\.pdf is (up to date|from an earlier build).*)")
-IMPORTS = ["numpy", "sympy", "matplotlib.pyplot", "mpmath", "sklearn.metrics", "myst_nb"]
+IMPORTS = ["numpy", "sympy", "matplotlib.pyplot", "mpmath", "sklearn.metrics", "myst_nb.ext.glue"]   # glue() imports the last
 
 
 # --- running and timing ----------------------------------------------------------------------
