@@ -3,14 +3,15 @@
 
     python3 dev.py build    # set up .venv with the pinned requirements, build the site into _build/html
                             # (and the whole book as one PDF, _build/html/book.pdf, if there is none yet)
-    python3 dev.py build --pdf   # the same, and print the PDF again if a page changed (about 35 s more)
+    python3 dev.py build --pdf   # the same, and print the PDF again if a page or the PDF's own inputs
+                                 # (_ext/book_pdf.py and .css, CITATION.cff, _toc.yml) changed (about 35 s more)
     python3 dev.py test     # set up .venv with the pinned requirements, run every test (pytest)
     python3 dev.py test --fast   # only the static tests (tests/static: seconds), for the inner loop
 
 Only the Python standard library is used here, so this runs on a fresh machine that has
 Python 3.11 and access to the package index. Every command also runs `npm ci` (MathJax and
-axe-core, pinned in package-lock.json) when npm is installed; the book's PDF (printed at the
-end of the build by _ext/book_pdf.py) and the browser tests need Debian's chromium too (see
+axe-core, pinned in package-lock.json) when npm is installed; the book's PDF (printed by
+_ext/book_pdf.py once the HTML pages are written) and the browser tests need Debian's chromium too (see
 README). Extra arguments after `test` go to pytest (e.g. `python3 dev.py test -k structure`).
 """
 from __future__ import annotations

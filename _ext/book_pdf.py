@@ -9,7 +9,8 @@ and the PDF shows exactly what the website shows, from the same executed noteboo
 As a Sphinx extension (named in _config.yml) it does two things:
 - every page gets a "Download the book (PDF)" link in its header (the download menu, and a
   PDF icon button);
-- when the HTML build has finished, it runs this file as a script, which builds the PDF.
+- once the HTML pages are written, it runs this file as a script, which prints the PDF when
+  BOOK_PDF asks for it (see below).
 
 As a script (`python _ext/book_pdf.py --html _build/html --source .`):
 1. the article of every page of _toc.yml, in toc order, goes into one HTML document: ids are
@@ -33,11 +34,13 @@ does not wait for it unless asked), set by BOOK_PDF in the environment:
 - unset (`python3 dev.py build`): only when there is no book.pdf yet, so a first build gives
   the whole site; after an edit the earlier PDF is left and the build says it is out of date;
 - BOOK_PDF=1 (`python3 dev.py build --pdf`, the tests, the publish workflow): whenever the
-  pages changed since the last PDF (a hash of the inputs in _build/.book-pdf.sha256);
+  pages or the PDF's own inputs (this file, book_pdf.css, CITATION.cff, _toc.yml) changed since
+  the last PDF (their hash is in _build/.book-pdf.sha256);
 - BOOK_PDF=0: never.
 It runs beside the JupyterLite build and the coursework downloads (it starts as soon as the
 HTML pages are written), and writes what it did to _build/.book-pdf.state ("current",
-"stale" or "off") for dev.py's closing message.
+"stale" or "off") for dev.py's closing message. To print it even though nothing changed:
+`.venv/bin/python _ext/book_pdf.py --html _build/html --source . --when always`.
 """
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 `python3 dev.py test` runs pytest-xdist with `--dist loadfile`: each worker has its own
 session, so a session fixture would build once per worker. Instead, whoever needs the site
-first builds it (the exact `python3 dev.py build` command) while holding a file lock, and
+first builds it (the exact `python3 dev.py build --pdf` command) while holding a file lock, and
 records the result (exit code and log) with this run's id; any other module or worker in the
 same run waits on the lock and then reuses that result. A new run has a new id, so it always
 builds afresh (the build is incremental: only what changed is redone) and never tests a stale

@@ -1,7 +1,7 @@
 """The whole book as one PDF (_build/html/book.pdf), printed by the site build (_ext/book_pdf.py).
 
-Uses the run's one shared site build (tests/sitebuild.py): the PDF is printed at the end of that
-build, so this module adds no build of its own, only the reading of the PDF (pdftotext,
+Uses the run's one shared site build (tests/sitebuild.py): the PDF is printed by that build
+(BOOK_PDF=1), so this module adds no build of its own, only the reading of the PDF (pdftotext,
 pdftohtml, pdffonts, pdfimages from poppler-utils; pypdf). Each test names what it would catch.
 """
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Build the site exactly as `python3 dev.py build` does, strictly, and check what readers get.
+"""Build the site exactly as `python3 dev.py build --pdf` does, strictly, and check what readers get.
 
 The build is shared with the other modules that need the built site (tests/site/test_browser.py,
 tests/site/test_links.py): tests/sitebuild.py builds it once per test run, under a file lock.
