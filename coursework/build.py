@@ -116,6 +116,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--students-only", type=Path, metavar="DIR",
                         help="write only the student notebooks, as DIR/NAME.ipynb")
     parser.add_argument("--jobs", type=int, default=1, help="assignments built in parallel")
+    parser.add_argument("--no-run-tests", action="store_true",
+                        help="skip otter's check that the solutions pass every test (for a caller "
+                             "that grades the solutions itself, as coursework/tests does)")
     parser.add_argument("names", nargs="*", help="assignments to build (default: all)")
     args = parser.parse_args(argv)
     sources = sorted((HERE / "source").glob("*.ipynb"))
@@ -128,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     args.dist.mkdir(parents=True, exist_ok=True)
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        for _ in pool.map(lambda source: build(source, args.dist.resolve()), sources):
+        for _ in pool.map(lambda source: build(source, args.dist.resolve(), not args.no_run_tests), sources):
             pass
     return 0
 

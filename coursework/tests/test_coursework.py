@@ -1,8 +1,8 @@
 """The coursework (coursework/): otter-grader assignments, built and graded for real.
 
-One session builds every assignment into a temporary folder with ``coursework/build.py`` (which
-executes each source notebook and lets ``otter assign`` check that the reference solutions
-pass every test), then grades, with ``coursework/grade.py`` and that fresh autograder bundle,
+One session builds every assignment into a temporary folder with ``coursework/build.py
+--no-run-tests`` (``otter assign`` without its own run of the tests: grading the reference
+solutions below, with full marks required, checks the same), then grades, with ``coursework/grade.py`` and that fresh autograder bundle,
 the reference solutions and every case in ``coursework/submissions_for_tests/NAME.yml``:
 honest wrong answers, and attacks by a student who wants marks without the work. Each case is
 stored as the answer cells it changes; the test applies them to the generated notebooks.
@@ -36,7 +36,9 @@ import yaml
 from book import ROOT  # noqa: E402  (tests/book.py, on pytest's pythonpath)
 COURSEWORK = ROOT / "coursework"
 ASSIGNMENTS = sorted(p.stem for p in (COURSEWORK / "source").glob("*.ipynb"))
-CPU_LIMIT = "5"  # CPU seconds per cell and per test; the infinite loops use this much, once each
+# CPU seconds per cell and per test; the infinite loops use this much, once each. The slowest honest
+# case (hw03 slow_but_correct) needs about 1 s for its slowest cell.
+CPU_LIMIT = "3"
 MEMORY = "1"  # GiB for the student's process (the memory-bomb case fills it)
 
 
@@ -109,10 +111,12 @@ def needed_assignments(session) -> list[str]:
 @pytest.fixture(scope="session")
 def built(request, tmp_path_factory) -> Path:
     """Every assignment the selected tests need, regenerated from its source into a temporary
-    dist folder."""
+    dist folder. Otter's own run of the tests on the solutions is skipped (--no-run-tests): the
+    `graded` fixture grades each reference solution with every test, public and hidden, and
+    test_reference_solutions_score_full_marks requires full marks, which checks the same thing."""
     dist = tmp_path_factory.mktemp("dist")
     result = subprocess.run([sys.executable, str(COURSEWORK / "build.py"), "--dist", str(dist),
-                             "--jobs", "3", *needed_assignments(request.session)],
+                             "--jobs", "3", "--no-run-tests", *needed_assignments(request.session)],
                             cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     return dist
