@@ -46,9 +46,12 @@ def build_args(book: Path) -> list[str]:
 BUILD_ARGS = build_args(ROOT)
 
 
-def run(command: list[str | Path]) -> None:
-    print("+", " ".join(str(part) for part in command), flush=True)
-    subprocess.run([str(part) for part in command], cwd=ROOT, check=True)
+def run(command: list[str | Path], env: dict[str, str] | None = None) -> None:
+    """Run a command from the book's folder (with `env` added to the environment), shown first."""
+    shown = "".join(f"{key}={value} " for key, value in (env or {}).items())
+    print("+", shown + " ".join(str(part) for part in command), flush=True)
+    subprocess.run([str(part) for part in command], cwd=ROOT, check=True,
+                   env={**os.environ, **env} if env else None)
 
 
 def set_up() -> None:
@@ -82,13 +85,10 @@ def set_up_npm() -> None:
 def build(args: list[str]) -> None:
     run([PYTHON, ROOT / "figures" / "make_figures.py"])
     # the book's PDF is printed by the book_pdf extension (_ext/book_pdf.py) while the build ends:
-    # always if there is none yet, and with --pdf (BOOK_PDF=1) whenever a page changed
-    env = {**os.environ, "BOOK_PDF": "1"} if args == ["--pdf"] else None
-    command = [BIN / "jupyter-book", *BUILD_ARGS]
+    # always if there is none yet, and with --pdf (BOOK_PDF=1) whenever its inputs changed
     state_file = ROOT / "_build" / ".book-pdf.state"   # written by _ext/book_pdf.py: current, stale, off
     state_file.unlink(missing_ok=True)
-    print("+", ("BOOK_PDF=1 " if env else "") + " ".join(str(part) for part in command), flush=True)
-    subprocess.run([str(part) for part in command], cwd=ROOT, check=True, env=env)
+    run([BIN / "jupyter-book", *BUILD_ARGS], env={"BOOK_PDF": "1"} if args == ["--pdf"] else None)
     html = ROOT / "_build" / "html"
     state = state_file.read_text().strip() if state_file.exists() else ""
     print(f"\nThe site is in {html} (open index.html).")
