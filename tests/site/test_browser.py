@@ -150,17 +150,15 @@ def mathjax_file(url: str) -> Path:
     return MATHJAX / unquote(urlsplit(url).path.split("/mathjax@3/", 1)[1])
 
 
-def offline_route(site: str, external: list[str] | None = None):
-    """A Playwright route handler: the site as served, MathJax's CDN answered from node_modules,
-    anything else refused (recorded in `external` when given), so no page reaches the network."""
+def offline_route(external: list[str]):
+    """A Playwright route handler for the requests that leave the served site: MathJax's CDN is
+    answered from node_modules, anything else refused and recorded in `external`, so no page
+    reaches the network."""
     def route(request_route):
         url = request_route.request.url
-        if url.startswith(site):
-            return request_route.continue_()
         if url.startswith(MATHJAX_CDN) and mathjax_file(url).is_file():
             return request_route.fulfill(path=str(mathjax_file(url)))
-        if external is not None:
-            external.append(url)
+        external.append(url)
         return request_route.fulfill(status=204, body="")
     return route
 
@@ -180,7 +178,7 @@ def visits(request):
     current: dict = {}
     external: list[str] = []
 
-    route = offline_route(site, external)
+    route = offline_route(external)
 
     def on_response(response):
         if response.url.startswith(site) and response.status >= 400:
@@ -193,7 +191,9 @@ def visits(request):
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
         context = browser.new_context(viewport=DESKTOP)
-        context.route("**/*", route)
+        # only requests that leave the served site go through Python: the site's own files
+        # (about 40 a page) load directly, which takes 0.1-0.3 s off each page
+        context.route(re.compile("^(?!" + re.escape(site) + ")"), route)
         page = context.new_page()
         page.on("console", lambda m: m.type == "error" and current.setdefault("console", []).append(m.text))
         page.on("pageerror", lambda e: current.setdefault("console", []).append(f"uncaught: {e}"))
@@ -224,8 +224,7 @@ def visits(request):
             if entry.startswith("chapters/"):
                 solutions = page.evaluate(SOLUTIONS)
                 for button in page.locator(".solution.dropdown button.toggle-button").all():
-                    button.scroll_into_view_if_needed()
-                    button.click()
+                    button.click()   # scrolls it into view and clicks it as a reader would
                 # the dropdowns' open animation: wait until every solution shows (or give up
                 # after 20 s and let the check below report which do not)
                 wait_until(page, f"() => ({SOLUTIONS_AFTER})().every(Boolean)")
