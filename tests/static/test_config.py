@@ -22,6 +22,27 @@ def test_repository_url_is_set_once():
     assert citation["repository-code"] == url
 
 
+def test_folders_that_tools_create_are_never_pages(tmp_path):
+    """Every folder .gitignore lists (what pytest, Jupyter, pip, npm and the build leave in a
+    checkout) is excluded from the book: a stray .pytest_cache/README.md failed the strict build.
+    Checked with the function Sphinx uses to find a book's pages, on a copy of those folders."""
+    from sphinx.util.matching import get_matching_files
+
+    folders = [line.strip().rstrip("/").replace("*", "any") for line in
+               (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines() if line.strip().endswith("/")]
+    assert ".pytest_cache" in folders and ".ipynb_checkpoints" in folders
+    beside_files = {".ipynb_checkpoints", "__pycache__"}   # made next to the notebook or module
+    (tmp_path / "chapters").mkdir()
+    (tmp_path / "chapters" / "01_page.ipynb").write_text("{}", encoding="utf-8")
+    for folder in folders:
+        for place in [folder] + ([f"chapters/{folder}"] if folder in beside_files else []):
+            (tmp_path / place).mkdir(parents=True, exist_ok=True)
+            for name in ("README.md", "notes.ipynb"):
+                (tmp_path / place / name).write_text("{}", encoding="utf-8")
+    pages = list(get_matching_files(tmp_path, exclude_patterns=config()["exclude_patterns"]))
+    assert pages == ["chapters/01_page.ipynb"], f"pages from tool folders: exclude them in _config.yml: {pages}"
+
+
 def test_launch_buttons_for_binder_colab_and_download():
     buttons = config()["launch_buttons"]
     assert buttons["binderhub_url"].startswith("https://mybinder.org")
