@@ -37,11 +37,11 @@ from book import ROOT  # noqa: E402  (tests/book.py, on pytest's pythonpath)
 COURSEWORK = ROOT / "coursework"
 ASSIGNMENTS = sorted(p.stem for p in (COURSEWORK / "source").glob("*.ipynb"))
 # CPU seconds per cell and per test; the infinite loops use this much, once each. The slowest honest
-# cell is hw03's first, which imports numpy and scikit-learn: 1.4-1.6 s of CPU on the 2-core machines
-# (the same beside a CPU hog); slow_but_correct's training cell needs 0.9-1.2 s. 4 s leaves 2.5 times
-# that, for a slower machine (3 s failed once, on a case that wrote 1 GiB of fresh memory).
+# cell is hw03's first, which imports numpy and scikit-learn: 1.4-1.6 s of CPU on the 2-core
+# development and CI machines (the same beside a CPU hog); slow_but_correct's training cell needs
+# 0.9-1.2 s. 4 s is 2.5 times the slowest cell's 1.6 s: room for a slower machine.
 CPU_LIMIT = "4"
-MEMORY = "1"  # GiB for the student's process (the memory-bomb case fills it)
+MEMORY = "1"  # GiB of address space for the student's process (the memory-bomb case asks for more)
 
 
 def cells_of(path: Path) -> list[tuple[str, str]]:

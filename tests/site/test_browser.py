@@ -5,7 +5,8 @@ is loaded once and everything is measured there; the tests below only read the r
 failure names every page that has the problem. The site is served from _build/html on
 localhost; MathJax and axe-core come from node_modules (pinned in package-lock.json, installed
 by `npm ci`), so nothing is downloaded: the CDN address of MathJax is answered from the local
-copy, and any other address outside localhost is answered with an empty response and recorded.
+copy, and any other address outside the served site (another port on localhost included) is
+answered with an empty response and recorded.
 
 Needs Debian's chromium (`apt-get install -y chromium chromium-driver`; .ci/run installs it).
 Outside CI a missing browser skips these tests with that command in the summary (-ra); with
@@ -269,6 +270,11 @@ def visits(request):
             page.screenshot(path=str(SCREENSHOTS / f"{chapter.replace('/', '_')}-{mode}-mode.png"))
         page.evaluate("() => localStorage.clear()")
 
+        # The route must catch what leaves the site: a request to another port must be recorded.
+        external.clear()
+        page.evaluate("() => fetch('http://127.0.0.1:9/canary').then(() => true, () => true)")   # awaits the answer
+        canary = list(external)
+
         # The cheat-sheet is meant to be printed on one A4 sheet, formulas typeset
         # (_static/print.css keeps only the article when printing).
         cheatsheet_pages = None
@@ -289,7 +295,8 @@ def visits(request):
                 "math": [r["typeset"], r["math"]], "images": len(r["images"]),
                 "solutions": r.get("solutions"), "axe": r["axe"]} for entry, r in results.items()}},
         indent=1), encoding="utf-8")
-    return {"pages": results, "figures": figures, "seconds": seconds, "cheatsheet_pages": cheatsheet_pages}
+    return {"pages": results, "figures": figures, "seconds": seconds, "cheatsheet_pages": cheatsheet_pages,
+            "canary": canary}
 
 
 def failures(visits, check) -> str:
@@ -321,6 +328,7 @@ def test_no_failed_requests_to_local_files(visits):
 
 def test_no_page_asks_for_anything_outside_the_site_but_mathjax(visits):
     """MathJax comes from a CDN for readers (served locally here); nothing else may."""
+    assert visits["canary"] == ["http://127.0.0.1:9/canary"], "the route did not catch a request outside the site"
     problems = failures(visits, lambda e, r: r["external"])
     assert not problems, problems
 

@@ -23,19 +23,22 @@ def test_repository_url_is_set_once():
 
 
 def test_folders_that_tools_create_are_never_pages(tmp_path):
-    """Every folder .gitignore lists (what pytest, Jupyter, pip, npm and the build leave in a
-    checkout) is excluded from the book: a stray .pytest_cache/README.md failed the strict build.
-    Checked with the function Sphinx uses to find a book's pages, on a copy of those folders."""
+    """Hidden folders and every folder .gitignore lists (what pytest, Jupyter, pip, npm and the
+    build leave in a checkout) are excluded from the book: a stray .pytest_cache/README.md failed
+    the strict build. Checked with the function Sphinx uses to find a book's pages, on stand-in
+    folders (a README.md and a notebook in each) in a temporary directory."""
     from sphinx.util.matching import get_matching_files
 
     folders = [line.strip().rstrip("/").replace("*", "any") for line in
                (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines() if line.strip().endswith("/")]
     assert ".pytest_cache" in folders and ".ipynb_checkpoints" in folders
-    beside_files = {".ipynb_checkpoints", "__pycache__"}   # made next to the notebook or module
+    folders += [".some_tool_cache"]   # a hidden folder that .gitignore does not list
     (tmp_path / "chapters").mkdir()
     (tmp_path / "chapters" / "01_page.ipynb").write_text("{}", encoding="utf-8")
+    made_at_the_root = {"_build", "node_modules", "_contents", "coursework/dist"}   # by dev.py and npm
     for folder in folders:
-        for place in [folder] + ([f"chapters/{folder}"] if folder in beside_files else []):
+        # the others (caches, checkpoints, hidden folders) may appear in any folder: try one beside a chapter
+        for place in [folder] + ([] if folder in made_at_the_root else [f"chapters/{folder}"]):
             (tmp_path / place).mkdir(parents=True, exist_ok=True)
             for name in ("README.md", "notes.ipynb"):
                 (tmp_path / place / name).write_text("{}", encoding="utf-8")
