@@ -414,8 +414,11 @@ class Printer:
         """The first `front_pages` pages again (title page and contents), showing nothing but the
         contents' page numbers, at the very places their hidden placeholders take: qpdf lays these
         pages over the book's, so the book is printed once, not twice. The numbers (1 to 3
-        digits) fit in the placeholders' fixed width, so nothing moves."""
+        digits) fit in the placeholders' fixed width, so nothing moves. The chapters are removed
+        first (the last use of the page): each starts on a new page, so the front pages lay out
+        as before (the same pixels), and printing them takes 0.1 s instead of 6 s."""
         self.page.evaluate("""numbers => {
+            document.querySelectorAll('section.pdf-page').forEach(chapter => chapter.remove());
             for (const entry of document.querySelectorAll('.pdf-toc-entry a')) {
                 const anchor = entry.getAttribute('href').slice(1);
                 entry.querySelector('.pdf-toc-page').textContent = String(numbers[anchor] ?? '');
