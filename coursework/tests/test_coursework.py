@@ -37,9 +37,9 @@ from book import ROOT  # noqa: E402  (tests/book.py, on pytest's pythonpath)
 COURSEWORK = ROOT / "coursework"
 ASSIGNMENTS = sorted(p.stem for p in (COURSEWORK / "source").glob("*.ipynb"))
 # CPU seconds per cell and per test; the infinite loops use this much, once each. The slowest honest
-# cell is hw03's first, which imports numpy and scikit-learn: 1.4-1.6 s of CPU on the 2-core
-# development and CI machines (the same beside a CPU hog); slow_but_correct's training cell needs
-# 0.9-1.2 s. 4 s is 2.5 times the slowest cell's 1.6 s: room for a slower machine.
+# cell is hw03's first, which imports numpy and scikit-learn and loads the data: 1.4-1.8 s of CPU
+# on a 2-core Intel Xeon (the same beside a CPU hog); slow_but_correct's training cell needs
+# 0.9-1.2 s. 4 s is over twice the slowest cell's 1.8 s: room for a slower machine.
 CPU_LIMIT = "4"
 MEMORY = "1"  # GiB of address space for the student's process (the memory-bomb case asks for more)
 
