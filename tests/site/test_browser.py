@@ -1,8 +1,9 @@
 """The built site as readers meet it: every page of _toc.yml opened in headless Chromium.
 
-One browser, one page object, one pass over the site (the module fixture `visits`): each page
-is loaded once and everything is measured there; the tests below only read the results, so a
-failure names every page that has the problem. The site is served from _build/html on
+One pass over the site (the module fixture `visits`), shared by two browsers that each take
+every other page: each page is loaded once and everything is measured there, screenshots
+included; the tests below only read the results, so a failure names every page that has the
+problem. The site is served from _build/html on
 localhost; MathJax and axe-core come from node_modules (pinned in package-lock.json, installed
 by `npm ci`), so nothing is downloaded: the CDN address of MathJax is answered from the local
 copy, and any other address outside the served site (another port on localhost included) is
@@ -164,21 +165,39 @@ def offline_route(external: list[str]):
     return route
 
 
-@pytest.fixture(scope="module")
-def visits(request):
-    require(CHROMIUM.exists(), f"Chromium is not installed at {CHROMIUM}; install it with: {INSTALL_BROWSER}")
-    require(MATHJAX.is_dir() and AXE.exists(),
-            "MathJax and axe-core are not installed in node_modules/; run `npm ci` (python3 dev.py setup does)")
+# Clicks every solution's toggle button as a reader would, in one go: each button is scrolled
+# into view and must be the element a pointer at its centre hits (not covered, not hidden),
+# then clicked. (Playwright's own click checks the same, but with several round trips a button.)
+CLICK_SOLUTIONS = """() => {
+  const buttons = [...document.querySelectorAll('.solution.dropdown button.toggle-button')];
+  const unclickable = [];
+  buttons.forEach((button, index) => {
+    button.scrollIntoView({block: 'center'});
+    const box = button.getBoundingClientRect();
+    const hit = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
+    if (box.width === 0 || !(hit === button || button.contains(hit))) unclickable.push(index + 1);
+    else button.click();
+  });
+  window.scrollTo(0, 0);
+  return unclickable;
+}"""
+
+
+def screenshot_name(entry: str, suffix: str) -> Path:
+    return SCREENSHOTS / f"{entry.replace('/', '_')}-{suffix}.png"
+
+
+def visit_pages(site: str, entries: list[str], shots: dict[str, str]) -> dict:
+    """Visit `entries` in one Chromium, each page loaded once, and measure everything there.
+    `shots` names the pages to photograph on the way: "landing", "chapter" (both at desktop and
+    phone width; the chapter's first plot in light and dark mode too) and "cheatsheet" (also
+    printed to PDF)."""
     from playwright.sync_api import sync_playwright
 
-    site = request.getfixturevalue("site")   # build and serve only once the browser is known to be there
-
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    started = time.monotonic()
     results: dict[str, dict] = {}
     current: dict = {}
     external: list[str] = []
-
+    extra: dict = {}
     route = offline_route(external)
 
     def on_response(response):
@@ -201,7 +220,7 @@ def visits(request):
         page.on("response", on_response)
         page.on("requestfailed", on_failed)
 
-        for entry in pages():
+        for entry in entries:
             current = {"console": [], "failed_local": []}
             external.clear()
             page.set_viewport_size(DESKTOP)
@@ -221,82 +240,97 @@ def visits(request):
                 }""")
                 current["search_hits"] = page.evaluate(
                     "() => [...document.querySelectorAll('#search-results ul.search li a')].map(a => a.getAttribute('href'))")
+            # The theme makes scrollable code blocks and outputs focusable 300 ms after the page
+            # changes (MathJax changes it); wait for that, as a reader's page would.
+            wait_until(page, SCROLLABLES_FOCUSABLE)
+            if shots.get(entry) in {"landing", "chapter"}:   # the page as a reader first sees it
+                page.screenshot(path=str(screenshot_name(entry, "desktop")))
             current.update(page.evaluate(MEASURE))
             if entry.startswith("chapters/"):
                 solutions = page.evaluate(SOLUTIONS)
-                for button in page.locator(".solution.dropdown button.toggle-button").all():
-                    button.click()   # scrolls it into view and clicks it as a reader would
+                solutions["unclickable"] = page.evaluate(CLICK_SOLUTIONS)
                 # the dropdowns' open animation: wait until every solution shows (or give up
                 # after 20 s and let the check below report which do not)
                 wait_until(page, f"() => ({SOLUTIONS_AFTER})().every(Boolean)")
                 solutions["after"] = page.evaluate(SOLUTIONS_AFTER)
                 current["solutions"] = solutions
-                page.evaluate("() => window.scrollTo(0, 0)")
-            # The theme makes scrollable code blocks and outputs focusable 300 ms after the page
-            # changes (MathJax changes it); wait for that, as a reader's page would, then run axe.
-            wait_until(page, SCROLLABLES_FOCUSABLE)
+                wait_until(page, SCROLLABLES_FOCUSABLE)
             page.add_script_tag(path=str(AXE))
             current["axe"] = page.evaluate(AXE_RUN)
+            if shots.get(entry) == "cheatsheet":
+                # meant to be printed on one A4 sheet, formulas typeset (_static/print.css keeps
+                # only the article when printing)
+                pdf = page.pdf(format="A4")
+                (SCREENSHOTS / "cheatsheet.pdf").write_bytes(pdf)
+                extra["cheatsheet_pages"] = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+            if shots.get(entry) == "chapter":
+                # its first plot in light and dark mode (the theme's own switch)
+                extra["figures"] = figures = {}
+                for mode in ("light", "dark"):
+                    page.evaluate("mode => { localStorage.setItem('mode', mode); localStorage.setItem('theme', mode);"
+                                  " document.documentElement.dataset.mode = mode;"
+                                  " document.documentElement.dataset.theme = mode; }", mode)
+                    page.wait_for_timeout(300)
+                    figure = page.locator(".cell_output img").first
+                    figure.scroll_into_view_if_needed()
+                    figures[mode] = {"figure": figure.screenshot(path=str(SCREENSHOTS / f"figure-{mode}.png")),
+                                     "background": page.evaluate("() => getComputedStyle(document.body).backgroundColor")}
+                    page.screenshot(path=str(screenshot_name(entry, f"{mode}-mode")))
+                page.evaluate("() => { localStorage.clear(); document.documentElement.dataset.mode = 'light';"
+                              " document.documentElement.dataset.theme = 'light'; }")
             current["external"] = sorted(set(external))
             if entry != "search":   # the same page at phone width: do its display equations fit?
                 page.set_viewport_size(PHONE)
+                page.evaluate("() => window.scrollTo(0, 0)")
+                if shots.get(entry) in {"landing", "chapter"}:
+                    page.wait_for_timeout(300)   # the theme's layout switch to the phone header
+                    page.screenshot(path=str(screenshot_name(entry, "phone")))
                 current["phone"] = page.evaluate(PHONE_EQUATIONS)
-                if entry.endswith("/cheatsheet"):
+                if shots.get(entry) == "cheatsheet":
                     page.evaluate("() => window.scrollTo(0, 0)")
                     page.screenshot(path=str(SCREENSHOTS / "phone-width-cheatsheet.png"), full_page=True)
             results[entry] = current
 
-        # Screenshots for a person to look at: landing page and one chapter, desktop and phone,
-        # and a chapter's first plot in light and dark mode (the theme's own switch).
-        chapter = next(e for e in toc_entries() if e.startswith("chapters/"))
-        for name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
-            page.set_viewport_size(viewport)
-            for entry in (toc_entries()[0], chapter):
-                page.goto(site + entry + ".html", wait_until="load")
-                page.wait_for_timeout(300)
-                page.screenshot(path=str(SCREENSHOTS / f"{entry.replace('/', '_')}-{name}.png"))
-        page.set_viewport_size(DESKTOP)
-        figures = {}
-        for mode in ("light", "dark"):
-            page.goto(site + chapter + ".html", wait_until="load")
-            page.evaluate("mode => { localStorage.setItem('mode', mode); localStorage.setItem('theme', mode);"
-                          " document.documentElement.dataset.mode = mode;"
-                          " document.documentElement.dataset.theme = mode; }", mode)
-            page.wait_for_timeout(300)
-            figure = page.locator(".cell_output img").first
-            figure.scroll_into_view_if_needed()
-            figures[mode] = {"figure": figure.screenshot(path=str(SCREENSHOTS / f"figure-{mode}.png")),
-                             "background": page.evaluate("() => getComputedStyle(document.body).backgroundColor")}
-            page.screenshot(path=str(SCREENSHOTS / f"{chapter.replace('/', '_')}-{mode}-mode.png"))
-        page.evaluate("() => localStorage.clear()")
-
         # The route must catch what leaves the site: a request to another port must be recorded.
         external.clear()
         page.evaluate("() => fetch('http://127.0.0.1:9/canary').then(() => true, () => true)")   # awaits the answer
-        canary = list(external)
-
-        # The cheat-sheet is meant to be printed on one A4 sheet, formulas typeset
-        # (_static/print.css keeps only the article when printing).
-        cheatsheet_pages = None
-        cheatsheet = next((e for e in toc_entries() if e.endswith("/cheatsheet")), None)
-        if cheatsheet:
-            page.goto(site + cheatsheet + ".html", wait_until="load")
-            page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise",
-                                   timeout=20_000)
-            page.evaluate("() => MathJax.startup.promise")
-            pdf = page.pdf(format="A4")
-            (SCREENSHOTS / "cheatsheet.pdf").write_bytes(pdf)
-            cheatsheet_pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+        extra["canary"] = list(external)
         browser.close()
+    return {"pages": results, **extra}
 
+
+# Two browsers side by side, each visiting every other page: the machine's two cores stay busy
+# at the end of a test run, when this pass is often the last test left.
+BROWSERS = 2
+
+
+@pytest.fixture(scope="module")
+def visits(request):
+    require(CHROMIUM.exists(), f"Chromium is not installed at {CHROMIUM}; install it with: {INSTALL_BROWSER}")
+    require(MATHJAX.is_dir() and AXE.exists(),
+            "MathJax and axe-core are not installed in node_modules/; run `npm ci` (python3 dev.py setup does)")
+    from concurrent.futures import ThreadPoolExecutor
+
+    site = request.getfixturevalue("site")   # build and serve only once the browser is known to be there
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    entries = pages()
+    shots = {entries[0]: "landing", next(e for e in entries if e.startswith("chapters/")): "chapter"}
+    shots.update({e: "cheatsheet" for e in entries if e.endswith("/cheatsheet")})
+    started = time.monotonic()
+    # (Playwright's sync API is used from one thread per browser, as its documentation asks)
+    with ThreadPoolExecutor(BROWSERS) as pool:
+        parts = list(pool.map(lambda share: visit_pages(site, entries[share::BROWSERS], shots), range(BROWSERS)))
     seconds = time.monotonic() - started
-    REPORT.write_text(json.dumps({"seconds": round(seconds, 1), "pages": {
+    results = {entry: part["pages"][entry] for entry in entries for part in parts if entry in part["pages"]}
+    found = {key: part[key] for part in parts for key in ("figures", "cheatsheet_pages") if key in part}
+    REPORT.write_text(json.dumps({"seconds": round(seconds, 1), "browsers": BROWSERS, "pages": {
         entry: {"console_errors": r["console"], "failed_local": r["failed_local"], "external": r["external"],
                 "math": [r["typeset"], r["math"]], "images": len(r["images"]),
                 "solutions": r.get("solutions"), "axe": r["axe"]} for entry, r in results.items()}},
         indent=1), encoding="utf-8")
-    return {"pages": results, "figures": figures, "seconds": seconds, "cheatsheet_pages": cheatsheet_pages,
-            "canary": canary}
+    return {"pages": results, "figures": found.get("figures"), "seconds": seconds,
+            "cheatsheet_pages": found.get("cheatsheet_pages"), "canaries": [part["canary"] for part in parts]}
 
 
 def failures(visits, check) -> str:
@@ -328,7 +362,8 @@ def test_no_failed_requests_to_local_files(visits):
 
 def test_no_page_asks_for_anything_outside_the_site_but_mathjax(visits):
     """MathJax comes from a CDN for readers (served locally here); nothing else may."""
-    assert visits["canary"] == ["http://127.0.0.1:9/canary"], "the route did not catch a request outside the site"
+    for canary in visits["canaries"]:   # each browser's route
+        assert canary == ["http://127.0.0.1:9/canary"], "the route did not catch a request outside the site"
     problems = failures(visits, lambda e, r: r["external"])
     assert not problems, problems
 
@@ -365,6 +400,7 @@ def test_solutions_are_hidden_until_clicked_then_shown(visits):
         assert solutions["count"] >= 3, f"{entry}: {solutions['count']} solutions"
         assert solutions["buttons"] == solutions["count"], f"{entry}: a solution has no toggle button"
         assert not any(solutions["before"]), f"{entry}: a solution is visible before any click"
+        assert not solutions["unclickable"], f"{entry}: solution buttons {solutions['unclickable']} cannot be clicked"
         assert all(solutions["after"]), f"{entry}: a solution stayed hidden after its click"
 
 
