@@ -24,7 +24,8 @@ As a script (`python _ext/book_pdf.py --html _build/html --source .`):
    that each contents link points to (read with pypdf) gives them, and qpdf lays them over the
    contents pages from a print of those few pages that shows nothing else.
    The PDF is tagged (structure for screen readers), which gives it bookmarks: every page and
-   section of the book, as in the website's navigation. A formula wider than the text is set
+   section of the book, as in the website's navigation, titled with the headings' own text
+   (qpdf replaces Chromium's titles, see outline_titles). A formula wider than the text is set
    smaller until it fits (the website scrolls it sideways; paper cannot).
 Nothing is downloaded: every request is answered from _build/html or node_modules; any other
 address is refused and reported.
@@ -47,6 +48,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import html as html_lib
+import json
 import os
 import posixpath
 import re
@@ -54,6 +56,7 @@ import shutil
 import subprocess
 import sys
 import time
+import unicodedata
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -339,6 +342,31 @@ FOOTER = ('<div style="width:100%;font-size:8px;color:#444;text-align:center;'
           'font-family:DejaVu Sans,sans-serif;"><span class="pageNumber"></span></div>')
 
 
+# The text of each heading of the book, in document order; a typeset formula as \(TeX\).
+HEADINGS = r"""() => {
+  const tex = new Map(MathJax.startup.document.getMathItemsWithin(document.body)
+                        .map(item => [item.typesetRoot, item.math]));
+  const textOf = node => [...node.childNodes].map(child =>
+      child.nodeType === Node.TEXT_NODE ? child.textContent
+      : tex.has(child) ? '\\(' + tex.get(child) + '\\)'
+      : child.nodeType === Node.ELEMENT_NODE && !child.classList.contains('headerlink') ? textOf(child)
+      : '').join('');
+  return [...document.querySelectorAll('h1, h2, h3, h4, h5, h6')].map(textOf);
+}"""
+TEX_SYMBOLS = {r"\sigma": "σ", r"\theta": "θ", r"\infty": "∞", r"\cdot": "·", r"\in": "∈",
+               r"\log": "log", r"\ln": "ln", r"\exp": "exp", r"\ell": "ℓ", r"\mathrm": "", r"\,": " "}
+
+
+def plain_title(text: str) -> str:
+    r"""A heading as a bookmark title: plain text, a formula's TeX turned into its characters
+    (\(w = 0\) -> w = 0, \(\hat y\) -> ŷ, \(-1\) -> −1)."""
+    def formula(match: re.Match) -> str:
+        tex = re.sub(r"\\hat\s*\{?(\w)\}?", lambda m: m.group(1) + "\u0302", match.group(1))
+        tex = re.sub(r"\\[a-zA-Z]+|\\,", lambda m: TEX_SYMBOLS.get(m.group(0), m.group(0)[1:]), tex)
+        return tex.replace("{", "").replace("}", "").replace("-", "−")
+    return unicodedata.normalize("NFC", " ".join(re.sub(r"\\\((.+?)\\\)", formula, text).split()))
+
+
 class Printer:
     """The book loaded once in Chromium (maths typeset), printed as often as needed."""
 
@@ -394,6 +422,8 @@ class Printer:
         if self.shrunk:
             print(f"{len(self.shrunk)} wide formula(s) set smaller to fit the page "
                   f"(smallest at {100 * min(self.shrunk):.0f} %)")
+        # every heading's text as the reader sees it, a formula as its TeX (for the bookmarks)
+        self.headings = [plain_title(text) for text in self.page.evaluate(HEADINGS)]
         errors = self.page.evaluate("() => document.querySelectorAll('mjx-merror').length")
         if errors:
             self.problems.append(f"MathJax could not typeset {errors} formula(s)")
@@ -451,6 +481,64 @@ def link_pages(pdf: bytes, anchors: list[str]) -> dict[str, int]:
     return found
 
 
+def _qpdf_json(value):
+    """A pypdf object as qpdf's JSON (version 2) writes it."""
+    from pypdf.generic import (ArrayObject, BooleanObject, DictionaryObject, IndirectObject, NameObject,
+                               NullObject, NumberObject, FloatObject, TextStringObject, ByteStringObject)
+    if isinstance(value, IndirectObject):
+        return f"{value.idnum} {value.generation} R"
+    if isinstance(value, DictionaryObject):
+        return {str(key): _qpdf_json(item) for key, item in value.items()}
+    if isinstance(value, ArrayObject):
+        return [_qpdf_json(item) for item in value]
+    if isinstance(value, NameObject):
+        return str(value)
+    if isinstance(value, TextStringObject):
+        return "u:" + str(value)
+    if isinstance(value, ByteStringObject):
+        return "b:" + bytes(value).hex()
+    if isinstance(value, BooleanObject):
+        return bool(value)
+    if isinstance(value, NullObject):
+        return None
+    if isinstance(value, (NumberObject, FloatObject)):
+        return int(value) if isinstance(value, NumberObject) else float(value)
+    raise TypeError(f"no qpdf JSON for {type(value).__name__}")
+
+
+def outline_titles(pdf: bytes, titles: list[str]) -> dict:
+    """qpdf's --update-from-json input that gives the PDF's bookmarks the headings' own text.
+    Chromium names each bookmark after the text of its heading as laid out, which is not
+    always the heading: a heading kept with a table or box below it comes out twice
+    ("ExercisesExercises"), the space where a long heading wraps is lost, and a formula is
+    left out. Its bookmarks follow the book's headings one for one, in document order."""
+    import io
+
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(pdf))
+    items = []
+    outlines = reader.trailer["/Root"].get("/Outlines")
+    pending = [outlines.get_object().get("/First") if outlines is not None else None]
+    while pending:   # depth first: an item, its children, then its next sibling
+        reference = pending.pop()
+        if reference is None:
+            continue
+        item = reference.get_object()
+        items.append((reference, item))
+        pending += [item.get("/Next"), item.get("/First")]
+    if len(items) != len(titles):
+        raise ValueError(f"the PDF has {len(items)} bookmarks for the book's {len(titles)} headings")
+    objects = {}
+    for (reference, item), title in zip(items, titles):
+        value = _qpdf_json(item)
+        value["/Title"] = "u:" + title
+        objects[f"obj:{reference.idnum} {reference.generation} R"] = {"value": value}
+    return {"qpdf": [{"jsonversion": 2, "pushedinheritedpageresources": False, "calledgetallpages": False,
+                      "maxobjectid": int(reader.trailer["/Size"]) - 1},
+                     objects]}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Print the built book to one PDF.")
     parser.add_argument("--html", type=Path, required=True, help="the built site (_build/html)")
@@ -500,6 +588,11 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"no PDF destination for {missing}", file=sys.stderr)
                 return 1
             front_pages = numbers[anchors[0]] - 1   # the title page and the contents
+            try:
+                bookmarks = outline_titles(pdf, printer.headings)
+            except ValueError as error:
+                print(f"the PDF's bookmarks: {error}", file=sys.stderr)
+                return 1
             overlay = printer.numbers_overlay(numbers, front_pages)
         finally:
             browser.close()
@@ -512,10 +605,12 @@ def main(argv: list[str] | None = None) -> int:
     # (recompressing the images too would save 4 % more and cost 5 s), and lays the contents'
     # page numbers over the front pages.
     printed, numbers_pdf = out.with_suffix(".printed.pdf"), out.with_suffix(".numbers.pdf")
+    titles = out.with_suffix(".bookmarks.json")
     printed.write_bytes(pdf)
     numbers_pdf.write_bytes(overlay)
+    titles.write_text(json.dumps(bookmarks), encoding="utf-8")
     try:
-        subprocess.run([QPDF, "--object-streams=generate", str(printed),
+        subprocess.run([QPDF, "--object-streams=generate", str(printed), f"--update-from-json={titles}",
                         "--overlay", str(numbers_pdf), f"--from=1-{front_pages}", f"--to=1-{front_pages}", "--",
                         str(out)], check=True, capture_output=True, text=True)
     except subprocess.CalledProcessError as error:
@@ -524,6 +619,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         printed.unlink()
         numbers_pdf.unlink()
+        titles.unlink()
     stamp.write_text(wanted + "\n")
     state.write_text("current\n")
     print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB, {pages} pages; {len(pdf) / 1e6:.1f} MB as printed) "

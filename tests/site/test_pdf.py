@@ -84,6 +84,43 @@ def test_every_page_of_the_book_in_toc_order_with_its_contents_page_number(pages
         previous = number
 
 
+def test_tagged_with_a_bookmark_for_every_page_and_section(pdf, pages):
+    """The PDF is tagged (structure for screen readers) and its bookmarks are the book's
+    headings: every page of _toc.yml at the top level, in toc order, titled as the page is and
+    pointing at the page where it starts, its sections below it. Catches Chromium's own titles
+    coming back (a heading doubled, "ExercisesExercises"; a space lost where a page's title
+    wraps; a formula left out, "the special case : one") and TeX left in a title."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(str(pdf))
+    catalog = reader.trailer["/Root"]
+    assert catalog.get("/MarkInfo", {}).get("/Marked") and "/StructTreeRoot" in catalog, "the PDF is not tagged"
+    found = []
+
+    def walk(items, depth):
+        for item in items:
+            if isinstance(item, list):
+                walk(item, depth + 1)
+            else:
+                found.append((depth, item.title, reader.get_destination_page_number(item) + 1))
+    walk(reader.outline, 0)
+    assert len(found) > 2 * len(toc_entries()), f"only {len(found)} bookmarks"
+    bad = [title for _, title, _ in found
+           if re.search(r"[\\${}]|\s[:?,.]|\s\s", title)   # TeX; a formula left out ("case : one")
+           or title[:len(title) // 2] * 2 == title or title != title.strip()]
+    assert not bad, f"bookmark titles that are not the headings' text: {bad}"
+    top = [(title, page) for depth, title, page in found if depth == 0]
+    position = 0
+    for entry in toc_entries():
+        title = page_title(entry)
+        at = next((i for i in range(position, len(top)) if top[i][0] == title), None)
+        assert at is not None, f"no top-level bookmark {title!r} ({entry}) after {top[position - 1] if position else 'the start'}"
+        page = top[at][1]
+        assert re.sub(r"[-\s]+", "", title) in re.sub(r"[-\s]+", "", pages[page - 1][:len(title) + 200]), \
+            f"the bookmark {title!r} points at page {page}, which does not start with it"
+        position = at + 1
+
+
 def test_no_raw_tex_outside_code(pdf):
     """Maths is typeset: no `$$`, `\\frac`, `\\hat`, `\\(`... in the text. Code (set in a
     monospace font) may legitimately show TeX, e.g. a matplotlib label r"$\\hat y$". Poppler's

@@ -155,3 +155,15 @@ def test_an_edit_leaves_the_earlier_pdf_and_says_so_unless_asked(tmp_path, monke
     assert "MathJax is missing" in capsys.readouterr().err and not state.exists()
     (html / "book.pdf").unlink()                                  # a first build: no PDF yet
     assert book_pdf.main(args + ["--when", "missing"]) == 2      # ... is printed even without --pdf
+
+
+def test_bookmark_titles_are_plain_text_with_the_formulas_as_characters():
+    """The PDF's bookmarks take each heading's text, a formula's TeX turned into characters
+    (test_pdf checks the printed bookmarks; this, the conversion on its own)."""
+    import book_pdf
+
+    assert book_pdf.plain_title(r"The special case \(w = 0\): one shared probability") == \
+        "The special case w = 0: one shared probability"
+    assert book_pdf.plain_title(r"What if my labels are \(-1\) and \(+1\)?") == "What if my labels are −1 and +1?"
+    assert book_pdf.plain_title(r"The loss of \(\hat{y}\) and \(\sigma(z)\)") == "The loss of ŷ and σ(z)"
+    assert book_pdf.plain_title("  Key\n takeaways ") == "Key takeaways"
