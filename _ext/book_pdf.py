@@ -353,18 +353,36 @@ HEADINGS = r"""() => {
       : '').join('');
   return [...document.querySelectorAll('h1, h2, h3, h4, h5, h6')].map(textOf);
 }"""
-TEX_SYMBOLS = {r"\sigma": "σ", r"\theta": "θ", r"\infty": "∞", r"\cdot": "·", r"\in": "∈",
-               r"\log": "log", r"\ln": "ln", r"\exp": "exp", r"\ell": "ℓ", r"\mathrm": "", r"\,": " "}
+# TeX in a heading, as bookmark text. A command not listed stops the PDF step with its name,
+# rather than printing it as a word ("\alpha" -> "alpha"): add it here.
+TEX_SYMBOLS = {r"\sigma": "σ", r"\theta": "θ", r"\alpha": "α", r"\beta": "β", r"\lambda": "λ",
+               r"\infty": "∞", r"\cdot": "·", r"\times": "×", r"\in": "∈", r"\leq": "≤", r"\le": "≤",
+               r"\geq": "≥", r"\ge": "≥", r"\approx": "≈", r"\neq": "≠", r"\log": "log", r"\ln": "ln",
+               r"\exp": "exp", r"\ell": "ℓ", r"\sum": "Σ", r"\prod": "Π",
+               r"\mathrm": "", r"\text": "", r"\mathbf": "", r"\operatorname": "", r"\mathbb": "",
+               r"\left": "", r"\right": "", r"\,": " ", r"\;": " ", r"\quad": " ",
+               r"\%": "%"}
+TEX_ACCENTS = {r"\hat": "\u0302", r"\bar": "\u0304", r"\tilde": "\u0303"}   # combining characters
 
 
 def plain_title(text: str) -> str:
     r"""A heading as a bookmark title: plain text, a formula's TeX turned into its characters
-    (\(w = 0\) -> w = 0, \(\hat y\) -> ŷ, \(-1\) -> −1)."""
+    (\(w = 0\) -> w = 0, \(\hat y\) -> ŷ, \(-1\) -> −1). Raises ValueError on TeX it cannot
+    turn into text."""
     def formula(match: re.Match) -> str:
-        tex = re.sub(r"\\hat\s*\{?(\w)\}?", lambda m: m.group(1) + "\u0302", match.group(1))
-        tex = re.sub(r"\\[a-zA-Z]+|\\,", lambda m: TEX_SYMBOLS.get(m.group(0), m.group(0)[1:]), tex)
-        return tex.replace("{", "").replace("}", "").replace("-", "−")
-    return unicodedata.normalize("NFC", " ".join(re.sub(r"\\\((.+?)\\\)", formula, text).split()))
+        tex = match.group(1).replace(r"\{", "\x01").replace(r"\}", "\x02")   # braces to show
+        # an accent over one letter or one command: \hat y, \hat{y}, \hat\sigma, \hat{\theta}
+        tex = re.sub(r"(\\(?:hat|bar|tilde))\s*(?:\{(\\?\w+)\}|(\\[a-zA-Z]+|\w))",
+                     lambda m: (m.group(2) or m.group(3)) + TEX_ACCENTS[m.group(1)], tex)
+        commands = re.compile(r"\\[a-zA-Z]+|\\[^a-zA-Z]")
+        unknown = sorted(set(commands.findall(tex)) - set(TEX_SYMBOLS))
+        if unknown:
+            raise ValueError(f"the heading {text!r} has TeX with no plain text for it here: {unknown} "
+                             "(add it to TEX_SYMBOLS in _ext/book_pdf.py)")
+        tex = commands.sub(lambda m: TEX_SYMBOLS[m.group(0)], tex)
+        tex = tex.replace("{", "").replace("}", "").replace("\x01", "{").replace("\x02", "}")
+        return tex.replace("-", "−")
+    return unicodedata.normalize("NFC", " ".join(re.sub(r"\\\((.+?)\\\)", formula, text, flags=re.S).split()))
 
 
 class Printer:
@@ -423,7 +441,7 @@ class Printer:
             print(f"{len(self.shrunk)} wide formula(s) set smaller to fit the page "
                   f"(smallest at {100 * min(self.shrunk):.0f} %)")
         # every heading's text as the reader sees it, a formula as its TeX (for the bookmarks)
-        self.headings = [plain_title(text) for text in self.page.evaluate(HEADINGS)]
+        self.headings = self.page.evaluate(HEADINGS)
         errors = self.page.evaluate("() => document.querySelectorAll('mjx-merror').length")
         if errors:
             self.problems.append(f"MathJax could not typeset {errors} formula(s)")
@@ -498,45 +516,69 @@ def _qpdf_json(value):
     if isinstance(value, ByteStringObject):
         return "b:" + bytes(value).hex()
     if isinstance(value, BooleanObject):
-        return bool(value)
+        return value.value   # (bool() of a BooleanObject is always True)
     if isinstance(value, NullObject):
         return None
-    if isinstance(value, (NumberObject, FloatObject)):
-        return int(value) if isinstance(value, NumberObject) else float(value)
+    if isinstance(value, NumberObject):
+        return int(value)
+    if isinstance(value, FloatObject):   # JSON's 1e-05 is no PDF number: round to what PDF writes
+        if abs(value) >= 1e9:
+            raise ValueError(f"no plain PDF number for {float(value)!r}")
+        return round(float(value), 5)
     raise TypeError(f"no qpdf JSON for {type(value).__name__}")
 
 
-def outline_titles(pdf: bytes, titles: list[str]) -> dict:
-    """qpdf's --update-from-json input that gives the PDF's bookmarks the headings' own text.
-    Chromium names each bookmark after the text of its heading as laid out, which is not
-    always the heading: a heading kept with a table or box below it comes out twice
-    ("ExercisesExercises"), the space where a long heading wraps is lost, and a formula is
-    left out. Its bookmarks follow the book's headings one for one, in document order."""
+def bookmarks_of(pdf) -> list[tuple]:
+    """Every bookmark of a PDF (bytes or a path) as (reference, item), depth first: an item,
+    its children, then its next sibling (the order of the headings they stand for)."""
     import io
 
     from pypdf import PdfReader
 
-    reader = PdfReader(io.BytesIO(pdf))
-    items = []
+    reader = PdfReader(io.BytesIO(pdf) if isinstance(pdf, bytes) else pdf)
     outlines = reader.trailer["/Root"].get("/Outlines")
+    items, seen = [], set()
     pending = [outlines.get_object().get("/First") if outlines is not None else None]
-    while pending:   # depth first: an item, its children, then its next sibling
+    while pending:
         reference = pending.pop()
-        if reference is None:
+        if reference is None or reference.idnum in seen:   # (a loop would never end)
             continue
+        seen.add(reference.idnum)
         item = reference.get_object()
         items.append((reference, item))
         pending += [item.get("/Next"), item.get("/First")]
-    if len(items) != len(titles):
-        raise ValueError(f"the PDF has {len(items)} bookmarks for the book's {len(titles)} headings")
+    return items
+
+
+def outline_titles(pdf: bytes, headings: list[str]) -> tuple[dict, list[str]]:
+    """qpdf's --update-from-json input that gives the PDF's bookmarks the headings' own text.
+    Chromium names each bookmark after the text of its heading as laid out, which is not
+    always the heading: a heading kept with a table or box below it comes out twice
+    ("ExercisesExercises"), the space where a long heading wraps is lost, and a formula is
+    left out. Its bookmarks follow the book's headings one for one, in document order: checked
+    by their number and by the start of each title. Returns the update and the new titles."""
+    import io
+
+    from pypdf import PdfReader
+
+    items = bookmarks_of(pdf)
+    if len(items) != len(headings):
+        raise ValueError(f"the PDF has {len(items)} bookmarks for the book's {len(headings)} headings")
+    titles = [plain_title(heading) for heading in headings]
+    for (_, item), heading in zip(items, headings):
+        # Chromium's title leaves formulas out and may repeat itself: compare the start, no spaces
+        expected = re.sub(r"\s+", "", re.sub(r"\\\(.+?\\\)", "", heading, flags=re.S))[:20]
+        if not re.sub(r"\s+", "", str(item.get("/Title", ""))).startswith(expected):
+            raise ValueError(f"the bookmark {str(item.get('/Title'))!r} is not the heading {heading!r}: "
+                             "the bookmarks do not follow the headings one for one")
     objects = {}
     for (reference, item), title in zip(items, titles):
         value = _qpdf_json(item)
         value["/Title"] = "u:" + title
         objects[f"obj:{reference.idnum} {reference.generation} R"] = {"value": value}
     return {"qpdf": [{"jsonversion": 2, "pushedinheritedpageresources": False, "calledgetallpages": False,
-                      "maxobjectid": int(reader.trailer["/Size"]) - 1},
-                     objects]}
+                      "maxobjectid": int(PdfReader(io.BytesIO(pdf)).trailer["/Size"]) - 1},
+                     objects]}, titles
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -589,7 +631,7 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
             front_pages = numbers[anchors[0]] - 1   # the title page and the contents
             try:
-                bookmarks = outline_titles(pdf, printer.headings)
+                bookmarks, titles = outline_titles(pdf, printer.headings)
             except ValueError as error:
                 print(f"the PDF's bookmarks: {error}", file=sys.stderr)
                 return 1
@@ -605,12 +647,12 @@ def main(argv: list[str] | None = None) -> int:
     # (recompressing the images too would save 4 % more and cost 5 s), and lays the contents'
     # page numbers over the front pages.
     printed, numbers_pdf = out.with_suffix(".printed.pdf"), out.with_suffix(".numbers.pdf")
-    titles = out.with_suffix(".bookmarks.json")
+    update = out.with_suffix(".bookmarks.json")
     printed.write_bytes(pdf)
     numbers_pdf.write_bytes(overlay)
-    titles.write_text(json.dumps(bookmarks), encoding="utf-8")
+    update.write_text(json.dumps(bookmarks), encoding="utf-8")
     try:
-        subprocess.run([QPDF, "--object-streams=generate", str(printed), f"--update-from-json={titles}",
+        subprocess.run([QPDF, "--object-streams=generate", str(printed), f"--update-from-json={update}",
                         "--overlay", str(numbers_pdf), f"--from=1-{front_pages}", f"--to=1-{front_pages}", "--",
                         str(out)], check=True, capture_output=True, text=True)
     except subprocess.CalledProcessError as error:
@@ -619,7 +661,15 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         printed.unlink()
         numbers_pdf.unlink()
-        titles.unlink()
+        update.unlink()
+    # qpdf 11.3 skips an update silently in some PDFs (the first object, when the input has object
+    # streams; Chromium writes none): read the titles back
+    written = [str(item.get("/Title", "")) for _, item in bookmarks_of(out)]
+    if written != titles:
+        wrong = next(i for i, (a, b) in enumerate(zip(written + [""] * len(titles), titles)) if a != b)
+        print(f"the PDF's bookmarks were not retitled: bookmark {wrong + 1} is {written[wrong:wrong + 1]}, "
+              f"not {titles[wrong]!r}", file=sys.stderr)
+        return 1
     stamp.write_text(wanted + "\n")
     state.write_text("current\n")
     print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB, {pages} pages; {len(pdf) / 1e6:.1f} MB as printed) "

@@ -21,6 +21,7 @@ import io
 import json
 import os
 import re
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -172,7 +173,7 @@ CLICK_SOLUTIONS = """() => {
   const buttons = [...document.querySelectorAll('.solution.dropdown button.toggle-button')];
   const unclickable = [];
   buttons.forEach((button, index) => {
-    button.scrollIntoView({block: 'center'});
+    button.scrollIntoView({block: 'center', behavior: 'instant'});
     const box = button.getBoundingClientRect();
     const hit = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
     if (box.width === 0 || !(hit === button || button.contains(hit))) unclickable.push(index + 1);
@@ -266,6 +267,8 @@ def visit_pages(site: str, entries: list[str], shots: dict[str, str]) -> dict:
             if shots.get(entry) == "chapter":
                 # its first plot in light and dark mode (the theme's own switch)
                 extra["figures"] = figures = {}
+                before = page.evaluate("() => ({mode: document.documentElement.dataset.mode,"
+                                       " theme: document.documentElement.dataset.theme})")
                 for mode in ("light", "dark"):
                     page.evaluate("mode => { localStorage.setItem('mode', mode); localStorage.setItem('theme', mode);"
                                   " document.documentElement.dataset.mode = mode;"
@@ -276,8 +279,8 @@ def visit_pages(site: str, entries: list[str], shots: dict[str, str]) -> dict:
                     figures[mode] = {"figure": figure.screenshot(path=str(SCREENSHOTS / f"figure-{mode}.png")),
                                      "background": page.evaluate("() => getComputedStyle(document.body).backgroundColor")}
                     page.screenshot(path=str(screenshot_name(entry, f"{mode}-mode")))
-                page.evaluate("() => { localStorage.clear(); document.documentElement.dataset.mode = 'light';"
-                              " document.documentElement.dataset.theme = 'light'; }")
+                page.evaluate("before => { localStorage.clear(); document.documentElement.dataset.mode = before.mode;"
+                              " document.documentElement.dataset.theme = before.theme; }", before)
             current["external"] = sorted(set(external))
             if entry != "search":   # the same page at phone width: do its display equations fit?
                 page.set_viewport_size(PHONE)
@@ -313,7 +316,8 @@ def visits(request):
 
     site = request.getfixturevalue("site")   # build and serve only once the browser is known to be there
 
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(SCREENSHOTS, ignore_errors=True)   # so that test_screenshots_were_taken sees this run's
+    SCREENSHOTS.mkdir(parents=True)
     entries = pages()
     shots = {entries[0]: "landing", next(e for e in entries if e.startswith("chapters/")): "chapter"}
     shots.update({e: "cheatsheet" for e in entries if e.endswith("/cheatsheet")})

@@ -14,6 +14,7 @@ import subprocess
 import pytest
 
 from book import ROOT, cell_source, load, source_path, toc_entries
+from book_pdf import plain_title
 from sitebuild import HTML, build_site_once
 
 PDF = HTML / "book.pdf"
@@ -84,6 +85,16 @@ def test_every_page_of_the_book_in_toc_order_with_its_contents_page_number(pages
         previous = number
 
 
+def headings(entry: str) -> list[str]:
+    """The page's headings (#, ##, ###) as its source writes them."""
+    path = source_path(entry)
+    if path.suffix == ".ipynb":
+        text = "\n".join(cell_source(c) for c in load(path)["cells"] if c["cell_type"] == "markdown")
+    else:
+        text = path.read_text(encoding="utf-8")
+    return re.findall(r"^#{1,3} (.+)$", text, re.MULTILINE)
+
+
 def test_tagged_with_a_bookmark_for_every_page_and_section(pdf, pages):
     """The PDF is tagged (structure for screen readers) and its bookmarks are the book's
     headings: every page of _toc.yml at the top level, in toc order, titled as the page is and
@@ -94,7 +105,8 @@ def test_tagged_with_a_bookmark_for_every_page_and_section(pdf, pages):
 
     reader = PdfReader(str(pdf))
     catalog = reader.trailer["/Root"]
-    assert catalog.get("/MarkInfo", {}).get("/Marked") and "/StructTreeRoot" in catalog, "the PDF is not tagged"
+    marked = catalog.get("/MarkInfo", {}).get("/Marked")
+    assert marked is not None and marked.value is True and "/StructTreeRoot" in catalog, "the PDF is not tagged"
     found = []
 
     def walk(items, depth):
@@ -106,16 +118,24 @@ def test_tagged_with_a_bookmark_for_every_page_and_section(pdf, pages):
     walk(reader.outline, 0)
     assert len(found) > 2 * len(toc_entries()), f"only {len(found)} bookmarks"
     bad = [title for _, title, _ in found
-           if re.search(r"[\\${}]|\s[:?,.]|\s\s", title)   # TeX; a formula left out ("case : one")
-           or title[:len(title) // 2] * 2 == title or title != title.strip()]
+           if re.search(r"\\\(|\$|\s\s", title) or title[:len(title) // 2] * 2 == title or title != title.strip()]
     assert not bad, f"bookmark titles that are not the headings' text: {bad}"
+    # every heading with a formula in it, with the formula as text ("... case w = 0: one ...")
+    straight = str.maketrans("‘’“”", "''\"\"")   # Sphinx sets the source's quotes as curly ones
+    titles = {title.translate(straight) for _, title, _ in found}
+    with_maths = [plain_title(re.sub(r"\$(.+?)\$", r"\\(\1\\)", re.sub(r"[*`]", "", heading)))
+                  for entry in toc_entries() for heading in headings(entry) if "$" in heading]
+    assert with_maths, "expected headings with formulas"
+    missing = [title for title in with_maths if title not in titles]
+    assert not missing, f"headings with formulas that have no bookmark of that text: {missing}"
     top = [(title, page) for depth, title, page in found if depth == 0]
-    position = 0
+    position = [title for title, _ in top].index("Contents") + 1   # after the title page's own
     for entry in toc_entries():
         title = page_title(entry)
         at = next((i for i in range(position, len(top)) if top[i][0] == title), None)
         assert at is not None, f"no top-level bookmark {title!r} ({entry}) after {top[position - 1] if position else 'the start'}"
         page = top[at][1]
+        assert page >= 1, f"the bookmark {title!r} points nowhere"
         assert re.sub(r"[-\s]+", "", title) in re.sub(r"[-\s]+", "", pages[page - 1][:len(title) + 200]), \
             f"the bookmark {title!r} points at page {page}, which does not start with it"
         position = at + 1

@@ -166,4 +166,8 @@ def test_bookmark_titles_are_plain_text_with_the_formulas_as_characters():
         "The special case w = 0: one shared probability"
     assert book_pdf.plain_title(r"What if my labels are \(-1\) and \(+1\)?") == "What if my labels are −1 and +1?"
     assert book_pdf.plain_title(r"The loss of \(\hat{y}\) and \(\sigma(z)\)") == "The loss of ŷ and σ(z)"
+    assert book_pdf.plain_title(r"Labels \(y \in \{0, 1\}\) and \(\hat\sigma\), \(\text{BCE}\)") == \
+        "Labels y ∈ {0, 1} and σ̂, BCE"
     assert book_pdf.plain_title("  Key\n takeaways ") == "Key takeaways"
+    with pytest.raises(ValueError, match=r"frac"):   # not "frac1n": the PDF step stops and says so
+        book_pdf.plain_title(r"Divide by \(\frac{1}{n}\)")
