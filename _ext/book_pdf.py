@@ -528,14 +528,9 @@ def _qpdf_json(value):
     raise TypeError(f"no qpdf JSON for {type(value).__name__}")
 
 
-def bookmarks_of(pdf) -> list[tuple]:
-    """Every bookmark of a PDF (bytes or a path) as (reference, item), depth first: an item,
+def bookmarks_of(reader) -> list[tuple]:
+    """Every bookmark of a PDF (a pypdf reader) as (reference, item), depth first: an item,
     its children, then its next sibling (the order of the headings they stand for)."""
-    import io
-
-    from pypdf import PdfReader
-
-    reader = PdfReader(io.BytesIO(pdf) if isinstance(pdf, bytes) else pdf)
     outlines = reader.trailer["/Root"].get("/Outlines")
     items, seen = [], set()
     pending = [outlines.get_object().get("/First") if outlines is not None else None]
@@ -561,7 +556,8 @@ def outline_titles(pdf: bytes, headings: list[str]) -> tuple[dict, list[str]]:
 
     from pypdf import PdfReader
 
-    items = bookmarks_of(pdf)
+    reader = PdfReader(io.BytesIO(pdf))
+    items = bookmarks_of(reader)
     if len(items) != len(headings):
         raise ValueError(f"the PDF has {len(items)} bookmarks for the book's {len(headings)} headings")
     titles = [plain_title(heading) for heading in headings]
@@ -577,7 +573,7 @@ def outline_titles(pdf: bytes, headings: list[str]) -> tuple[dict, list[str]]:
         value["/Title"] = "u:" + title
         objects[f"obj:{reference.idnum} {reference.generation} R"] = {"value": value}
     return {"qpdf": [{"jsonversion": 2, "pushedinheritedpageresources": False, "calledgetallpages": False,
-                      "maxobjectid": int(PdfReader(io.BytesIO(pdf)).trailer["/Size"]) - 1},
+                      "maxobjectid": int(reader.trailer["/Size"]) - 1},
                      objects]}, titles
 
 
@@ -664,7 +660,9 @@ def main(argv: list[str] | None = None) -> int:
         update.unlink()
     # qpdf 11.3 skips an update silently in some PDFs (the first object, when the input has object
     # streams; Chromium writes none): read the titles back
-    written = [str(item.get("/Title", "")) for _, item in bookmarks_of(out)]
+    from pypdf import PdfReader
+
+    written = [str(item.get("/Title", "")) for _, item in bookmarks_of(PdfReader(out))]
     if written != titles:
         wrong = next(i for i, (a, b) in enumerate(zip(written + [""] * len(titles), titles)) if a != b)
         print(f"the PDF's bookmarks were not retitled: bookmark {wrong + 1} is {written[wrong:wrong + 1]}, "

@@ -46,14 +46,17 @@ def pages(pdf) -> list[str]:
     return [" ".join(page.split()) for page in text.split("\f")][:-1]   # the text ends with a form feed
 
 
-def page_title(entry: str) -> str:
-    """The page's title as its source writes it: the first `# ` heading."""
+def source_markdown(entry: str) -> str:
+    """The page's markdown as its source writes it (a notebook's markdown cells, joined)."""
     path = source_path(entry)
     if path.suffix == ".ipynb":
-        text = "\n".join(cell_source(c) for c in load(path)["cells"] if c["cell_type"] == "markdown")
-    else:
-        text = path.read_text(encoding="utf-8")
-    heading = re.search(r"^# (.+)$", text, re.MULTILINE).group(1)
+        return "\n".join(cell_source(c) for c in load(path)["cells"] if c["cell_type"] == "markdown")
+    return path.read_text(encoding="utf-8")
+
+
+def page_title(entry: str) -> str:
+    """The page's title as its source writes it: the first `# ` heading."""
+    heading = re.search(r"^# (.+)$", source_markdown(entry), re.MULTILINE).group(1)
     return " ".join(re.sub(r"[*_`]", "", heading).split())
 
 
@@ -87,12 +90,7 @@ def test_every_page_of_the_book_in_toc_order_with_its_contents_page_number(pages
 
 def headings(entry: str) -> list[str]:
     """The page's headings (#, ##, ###) as its source writes them."""
-    path = source_path(entry)
-    if path.suffix == ".ipynb":
-        text = "\n".join(cell_source(c) for c in load(path)["cells"] if c["cell_type"] == "markdown")
-    else:
-        text = path.read_text(encoding="utf-8")
-    return re.findall(r"^#{1,3} (.+)$", text, re.MULTILINE)
+    return re.findall(r"^#{1,3} (.+)$", source_markdown(entry), re.MULTILINE)
 
 
 def test_tagged_with_a_bookmark_for_every_page_and_section(pdf, pages):
